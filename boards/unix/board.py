@@ -1,0 +1,116 @@
+"""The digital twin's board: emulated clock, RTC, flash, watchdog, network sandbox and meter, wired for firmware/."""
+# Same role as a real board's board.py: it builds the hardware objects and
+# hands them to the firmware, which never imports a board. Everything here
+# emulates hardware at its boundary (bytes on a UART, blocks on a flash chip,
+# sockets on loopback) so firmware/ and hal/ run unchanged.
+import socket
+import time
+
+import asyncio
+
+from boards.unix.blockdev import FlashBlockDev
+from boards.unix.sandbox import Sandbox
+from boards.unix.vclock import ERtc, VClock
+from hal import flashfs
+
+# The flash chip of the reference board (issue 4 sizes it): 4 KB sectors.
+FLASH_BLOCK_SIZE = 4096
+FLASH_BLOCKS = 2048  # 8 MB
+
+
+class _HwLink:
+    # The wires to the twin's supervisor (tools/twin.py): watchdog feeds, the
+    # reset line and the power supply. One blocking loopback socket, because
+    # a reset or a feed must get out even when the loop is stuck.
+    def __init__(self, sandbox, port):
+        self.s = sandbox.internal_socket(port) if port else None
+        self._send(b"HW\n")
+
+    def _send(self, b):
+        if self.s is not None:
+            try:
+                self.s.send(b)
+            except OSError:
+                pass
+
+    def halt(self, code):
+        """Tell the supervisor (R reset, P power cut) and stop dead until it restarts us."""
+        self._send(code + b"\n")
+        if self.s is None:
+            raise SystemExit(3)
+        while True:
+            time.sleep(1)
+
+
+class EWdt:
+    """machine.WDT: the supervisor resets the twin when feeds stop for timeout_ms of host time."""
+
+    def __init__(self, hw, timeout_ms):
+        self._hw = hw
+        self.timeout_ms = timeout_ms
+        hw._send(b"WDT %d\n" % timeout_ms)
+
+    def feed(self):
+        self._hw._send(b"W")
+
+
+class Board:
+    NAME = "unix-twin"
+    DATA = "/data"
+
+    def __init__(self, opts):
+        self.opts = opts
+        self.flash_dir = opts["flash"]
+        self.vclock = VClock(opts.get("start_ticks", (1 << 30) - 30000))
+        self.vclock.install()
+        self.clock = self.vclock
+        self.rtc = ERtc(self.vclock, self.flash_dir + "/rtc.json")
+        if opts.get("rtc_lost"):
+            self.rtc.lose()  # the super-capacitor ran flat while the power was off
+        elif opts.get("off_seconds"):
+            self.rtc.passed(opts["off_seconds"])  # it kept time through the outage
+        self.net = Sandbox(opts.get("routes", ()), opts.get("dlms_port"))
+        self.hw = _HwLink(self.net, opts.get("hw_port"))
+        self.flash = FlashBlockDev(
+            self.flash_dir + "/flash.bin", FLASH_BLOCK_SIZE, FLASH_BLOCKS, on_cut=self._power_lost
+        )
+        if opts.get("cut_at_write"):
+            self.flash.arm(opts["cut_at_write"])
+        self._cause = opts.get("reset_cause", "power")
+        self.app = None
+
+    # -- what the firmware asks of a board --
+    def mount_data(self):
+        return flashfs.mount(self.flash, self.DATA)
+
+    def reset_cause(self):
+        return self._cause
+
+    def wdt(self, timeout_ms):
+        return EWdt(self.hw, self.opts.get("wdt_ms") or timeout_ms)
+
+    def reset(self):
+        """machine.reset(): the unix port has none, so the supervisor restarts the process."""
+        self.hw.halt(b"R")
+
+    def services(self, app):
+        """Hardware emulators and the twin's control link; started beside the firmware's tasks."""
+        from boards.unix.control import ControlLink
+
+        self.app = app
+        self.control = ControlLink(self, app, self.opts.get("ctrl_port"))
+        asyncio.create_task(self.control.run())
+        return ()
+
+    # -- twin internals --
+    def _power_lost(self):
+        self.hw.halt(b"P")
+
+    def status(self):
+        mx, total = self.flash.wear()
+        return {
+            "name": self.NAME,
+            "flash": {"writes": self.flash.writes, "max_erases": mx, "erases": total},
+            "net": [list(x) for x in self.net.log[-50:]],
+            "ticks_ms": self.vclock.ticks_ms(),
+        }
