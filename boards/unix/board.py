@@ -8,7 +8,9 @@ import time
 
 import asyncio
 
+from boards.unix import euart
 from boards.unix.blockdev import FlashBlockDev
+from boards.unix.e350sim import E350Sim
 from boards.unix.sandbox import Sandbox
 from boards.unix.vclock import ERtc, VClock
 from hal import flashfs
@@ -16,6 +18,14 @@ from hal import flashfs
 # The flash chip of the reference board (issue 4 sizes it): 4 KB sectors.
 FLASH_BLOCK_SIZE = 4096
 FLASH_BLOCKS = 2048  # 8 MB
+
+
+def _exists(path):
+    try:
+        open(path).close()
+        return True
+    except OSError:
+        return False
 
 
 class _HwLink:
@@ -78,6 +88,11 @@ class Board:
             self.flash.arm(opts["cut_at_write"])
         self._cause = opts.get("reset_cause", "power")
         self.app = None
+        # The E350's internal connector: the device's end is what firmware gets.
+        self.meter_uart, meter_end = euart.pair(self.vclock, "meter", "e350")
+        meter_path = self.flash_dir + "/meter.json"
+        outage = self._cause == "power" and _exists(meter_path)
+        self.meter = E350Sim(meter_end, self.vclock, self.rtc, meter_path, power_event=outage or None)
 
     # -- what the firmware asks of a board --
     def mount_data(self):
@@ -100,6 +115,7 @@ class Board:
         self.app = app
         self.control = ControlLink(self, app, self.opts.get("ctrl_port"))
         asyncio.create_task(self.control.run())
+        asyncio.create_task(self.meter.run())
         return ()
 
     # -- twin internals --
@@ -113,4 +129,5 @@ class Board:
             "flash": {"writes": self.flash.writes, "max_erases": mx, "erases": total},
             "net": [list(x) for x in self.net.log[-50:]],
             "ticks_ms": self.vclock.ticks_ms(),
+            "meter": self.meter.status(),
         }

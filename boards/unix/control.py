@@ -107,3 +107,10 @@ class ControlLink:
 
         asyncio.create_task(echo_once())
         return {"host_port": lst.port}
+
+    async def cmd_meter(self, req):
+        """Change the emulated E350's load (I, U, pf per phase, export) or active rate; returns its state."""
+        ch = req.get("set") or {}
+        if ch:
+            self.board.meter.set_load(ch)
+        return {"meter": self.board.meter.status()}

@@ -1,0 +1,230 @@
+"""The twin's Landis+Gyr E350: identity, a small physical model, and IEC 62056-21 mode C on its internal UART."""
+# A first meter for the next issues to read. It answers a sign-on at 300 baud
+# 7E1 with its identification, switches to the rate the reader selects, and
+# sends a data readout of its registers (IEC 62056-21 clause 6.3, mode C).
+# Energy accumulates from the load into the active rate on the twin's
+# injected clock, so `advance 3600` adds an hour of consumption. Its state
+# (registers, counters) lives in a host file, the meter's own memory, which
+# survives the module's power cuts; an outage counts as a power failure.
+import json
+import math
+import os
+
+import asyncio
+
+_STX = 0x02
+_ETX = 0x03
+_ACK = 0x06
+_NAK = 0x15
+_BAUD_CHARS = "012345"  # mode C: 300, 600, 1200, 2400, 4800, 9600
+_BAUDS = (300, 600, 1200, 2400, 4800, 9600)
+_IDLE = {"baudrate": 300, "bits": 7, "parity": 0, "stop": 1}
+
+IDENTITY = {
+    "serial": "11620371",  # the manual's E350 number (EM_ID)
+    "manufacturer": "LGZ",
+    "ident": "ZMF100AC.M29",
+    "firmware": "B31",
+    "config_id": "E350-CFG-07",
+    "customer_id": "0000000001",
+}
+
+_ENERGY = ("A+", "A-", "Q1", "Q2", "Q3", "Q4")
+
+
+class E350Sim:
+    def __init__(self, uart, vclock, rtc, path, power_event=None):
+        self.uart = uart
+        self._vc = vclock
+        self._rtc = rtc
+        self.path = path
+        self.id = dict(IDENTITY)
+        self.load = {"I": [5.0, 3.0, 2.0], "pf": [0.95, 0.9, 0.98], "U": [230.0, 231.0, 229.0], "export": False}
+        self.rate = 1
+        self.energy = {k: [0.0] * 7 for k in _ENERGY}  # Wh; index 0 total, 1..6 rates
+        self.phase_energy = [[0.0] * 7 for _ in range(3)]  # A+ per phase, Wh
+        self.power_failures = [0, 0, 0, 0]  # all phases, L1, L2, L3
+        self.readouts = 0
+        self.errors = 0
+        self._load_state()
+        if power_event is not None:
+            # The module is fed from the meter's mains: its outage was ours too.
+            for i in range(4):
+                self.power_failures[i] += 1
+            self._save()
+        self._t = vclock.ms()
+        uart.init(**_IDLE)
+
+    # -- physical model --
+    def _phase(self, i, t):
+        # A slow wobble so successive readings differ, as on a real network.
+        u = self.load["U"][i] + 1.5 * math.sin(t / 97000 + i)
+        cur = self.load["I"][i] * (1 + 0.02 * math.sin(t / 53000 + 2 * i))
+        pf = self.load["pf"][i]
+        p = u * cur * pf
+        q = u * cur * math.sqrt(max(0.0, 1 - pf * pf))
+        return u, cur, pf, p, q
+
+    def instant(self):
+        t = self._vc.ms()
+        return [self._phase(i, t) for i in range(3)]
+
+    def integrate(self):
+        now = self._vc.ms()
+        dt_h = (now - self._t) / 3600000
+        self._t = now
+        if dt_h <= 0:
+            return
+        r = self.rate
+        for i, (u, cur, pf, p, q) in enumerate(self.instant()):
+            kind = "A-" if self.load["export"] else "A+"
+            e = p * dt_h
+            for k, v in ((kind, e), ("Q1" if not self.load["export"] else "Q2", q * dt_h)):
+                self.energy[k][0] += v
+                self.energy[k][r] += v
+            if kind == "A+":
+                self.phase_energy[i][0] += e
+                self.phase_energy[i][r] += e
+
+    def frequency(self):
+        return 50.0 + 0.02 * math.sin(self._vc.ms() / 71000)
+
+    # -- state in the meter's own memory (a host file) --
+    def _load_state(self):
+        try:
+            with open(self.path) as f:
+                st = json.load(f)
+            self.energy = st["energy"]
+            self.phase_energy = st["phase_energy"]
+            self.power_failures = st["power_failures"]
+            self.rate = st.get("rate", 1)
+            self.load.update(st.get("load", {}))
+        except (OSError, ValueError, KeyError):
+            pass
+
+    def _save(self):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"energy": self.energy, "phase_energy": self.phase_energy,
+                       "power_failures": self.power_failures, "rate": self.rate, "load": self.load}, f)
+        os.rename(tmp, self.path)
+
+    def set_load(self, changes):
+        self.integrate()
+        for k in ("I", "pf", "U"):
+            if k in changes:
+                self.load[k] = [float(x) for x in changes[k]]
+        if "export" in changes:
+            self.load["export"] = bool(changes["export"])
+        if "rate" in changes:
+            r = int(changes["rate"])
+            if not 1 <= r <= 6:
+                raise ValueError("rate 1..6")
+            self.rate = r
+        self._save()
+
+    # -- IEC 62056-21 mode C --
+    def readout_lines(self):
+        self.integrate()
+        self._save()
+        inst = self.instant()
+        i = self.id
+        lines = [
+            "0.0(%s)" % i["customer_id"],
+            "C.1.0(%s)" % i["serial"],
+            "C.1.1(%s)" % i["manufacturer"],
+            "0.2.0(%s)" % i["firmware"],
+            "0.2.1(%s)" % i["config_id"],
+            "C.7.0(%d)" % self.power_failures[0],
+            "C.7.1(%d)" % self.power_failures[1],
+            "C.7.2(%d)" % self.power_failures[2],
+            "C.7.3(%d)" % self.power_failures[3],
+            "0.9.4(%d)" % self.rate,
+        ]
+        codes = {"A+": "1.8", "A-": "2.8", "Q1": "5.8", "Q2": "6.8", "Q3": "7.8", "Q4": "8.8"}
+        for k in _ENERGY:
+            unit = "kWh" if k[0] == "A" else "kvarh"
+            for r in range(7):
+                lines.append("%s.%d(%010.3f*%s)" % (codes[k], r, self.energy[k][r] / 1000, unit))
+        for ph, c in enumerate(("21", "41", "61")):
+            lines.append("%s.8.0(%010.3f*kWh)" % (c, self.phase_energy[ph][0] / 1000))
+        for ph, (u, cur, pf, p, q) in enumerate(inst):
+            base = 20 * ph
+            lines.append("%d.7.0(%05.1f*V)" % (32 + base, u))
+            lines.append("%d.7.0(%06.2f*A)" % (31 + base, cur))
+            lines.append("%d.7.0(%5.3f)" % (33 + base, pf))
+            lines.append("%d.7.0(%07.3f*kW)" % (21 + base, p / 1000))
+            lines.append("%d.7.0(%07.3f*kvar)" % (23 + base, q / 1000))
+        lines.append("14.7.0(%06.3f*Hz)" % self.frequency())
+        lines.append("1.7.0(%07.3f*kW)" % (sum(x[3] for x in inst) / 1000))
+        return lines
+
+    async def _read_line(self, sr, limit=128):
+        line = b""
+        while not line.endswith(b"\r\n"):
+            b = await sr.read(1)
+            if not b:
+                continue
+            line += b
+            if len(line) > limit:
+                return None
+        return line
+
+    def _sign_on(self, line):
+        # /?!<CR><LF> or /?<address>!<CR><LF>; only our address, or none, wakes us.
+        if not line.startswith(b"/?") or not line.endswith(b"!\r\n"):
+            return False
+        addr = line[2:-3].decode()
+        return addr == "" or addr.lstrip("0") == self.id["serial"].lstrip("0")
+
+    async def _send(self, data):
+        self.uart.write(data)
+        # Let the bytes leave before the framing may change.
+        await asyncio.sleep_ms(int(len(data) * self.uart._char_ms) + 1)
+
+    async def run(self):
+        sr = asyncio.StreamReader(self.uart)
+        while True:
+            line = await self._read_line(sr)
+            if line is None or not self._sign_on(line):
+                if line:
+                    self.errors += 1
+                continue
+            await asyncio.sleep_ms(200)  # tr: the meter's reaction time, 200 ms in mode C
+            await self._send(b"/" + self.id["manufacturer"].encode() + b"5" + self.id["ident"].encode() + b"\r\n")
+            try:
+                ack = await asyncio.wait_for_ms(self._read_line(sr, 16), 2000)
+            except asyncio.TimeoutError:
+                ack = None
+            baud = 300
+            if ack and len(ack) == 6 and ack[0] == _ACK and ack[2] in b"012345" and ack[3] == ord("0"):
+                baud = _BAUDS[_BAUD_CHARS.index(chr(ack[2]))]
+            elif ack is not None:
+                self.errors += 1
+                continue
+            # No acknowledgement within the time-out: read out at 300 baud (clause 6.3.3).
+            await asyncio.sleep_ms(300)
+            self.uart.init(baudrate=baud, bits=7, parity=0, stop=1)
+            body = ("\r\n".join(self.readout_lines()) + "\r\n!\r\n").encode() + bytes((_ETX,))
+            bcc = 0
+            for b in body:
+                bcc ^= b
+            await self._send(bytes((_STX,)) + body + bytes((bcc,)))
+            self.readouts += 1
+            self.uart.init(**_IDLE)
+
+    def status(self):
+        self.integrate()
+        inst = self.instant()
+        return {
+            "serial": self.id["serial"],
+            "rate": self.rate,
+            "A+_kWh": round(self.energy["A+"][0] / 1000, 3),
+            "P_W": round(sum(x[3] for x in inst), 1),
+            "U_V": [round(x[0], 1) for x in inst],
+            "I_A": [round(x[1], 2) for x in inst],
+            "power_failures": self.power_failures,
+            "readouts": self.readouts,
+            "errors": self.errors,
+            "uart": self.uart.stats(),
+        }
