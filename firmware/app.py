@@ -5,6 +5,8 @@ from firmware import clock, defaults
 from firmware.sched import Supervisor
 from firmware.store import Store
 
+_EVENTS_KEPT = 64  # in RAM until the event logs (1.0.99.98.x) get their flash rings
+
 _WDT_MS = 8000  # the STM32 IWDG allows up to 32 s; 8 s catches a stuck loop quickly
 
 
@@ -23,10 +25,42 @@ class App:
         # Counting boots writes the flash on every start: the twin's power-cut
         # tests rely on boot being a real flash transaction, as it is here.
         self.state.update({"boots": self.state.get("boots") + 1, "reset_cause": self.reset_cause})
+        self.factory = board.factory()
+        self.firmware_version = defaults.FIRMWARE_VERSION
+        self.events = []
         self.sup = Supervisor(wdt=self.wdt, feed_ms=1000, on_crash=self._crashed)
+        self._build()
+
+    def _build(self):
+        from firmware.cosem.model import Model
+        from firmware.dlms.server import Server
+        from firmware.dlms.tcp import DlmsTcp
+        from firmware.meter.reader import MeterReader
+        from firmware.meter.values import MeterValues
+        from hal.e350 import E350Link
+
+        self.meter = MeterValues()
+        self.reader = MeterReader(E350Link(self.board.meter_uart), self.meter)
+        self.model = Model(self)
+        self.dlms = Server(self.model, self._secret, self.event)
+        self.tcp = DlmsTcp(self.board.net, self.dlms, lambda: self.config.get("PORT"), lambda: self.config.get("INACT"))
+
+    def _secret(self, client):
+        from firmware.cosem.ic_assoc import SECRET_KEY
+
+        key = SECRET_KEY.get(client)
+        return self.config.get(key).encode() if key else None
+
+    def event(self, name, detail=None):
+        """Record a module event (authentication failure, clock set, task crash...)."""
+        e = (clock.now(), name, detail)
+        self.events.append(e)
+        if len(self.events) > _EVENTS_KEPT:
+            self.events.pop(0)
+        print("event: %s %r" % (name, detail))
 
     def _crashed(self, name, exc):
-        pass  # the module event log (1.0.99.98.3.255) records this once it exists
+        self.event("task-crash", name)
 
     def status(self):
         return {
@@ -41,11 +75,23 @@ class App:
             "config": dict(self.config.values, PWD="***"),
             "tasks": self.sup.status(),
             "crashes": self.sup.crashes,
+            "serial": self.factory.get("serial"),
+            "dlms": self.tcp.status(),
+            "meter": {
+                "serial": self.meter.serial,
+                "readouts": self.meter.readouts,
+                "failures": self.meter.failures,
+                "last_error": self.meter.last_error,
+                "when": self.meter.when,
+            },
+            "events": [list(e) for e in self.events[-20:]],
         }
 
     async def run(self):
         for name, factory in self.board.services(self):
             self.sup.start(name, factory)
+        self.sup.start("meter", self.reader.run)
+        self.sup.start("dlms", self.tcp.run)
         await self.sup.watchdog()
 
 

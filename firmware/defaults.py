@@ -9,6 +9,17 @@ CONFIG = {
     "PORT": 4059,  # remote port of outgoing calls and local DLMS port (manual 4.1)
     "RINT": 2,  # hours between outgoing calls, 0 = none
     "PWD": "HELLO",  # SMS password = meter reader's LOW secret (manual 4.1, 4.2)
+    "USEC": "UTILITY1",  # LOW secret of the utility setting client 0x01 (change it at commissioning)
+    "INACT": 300,  # seconds without data before a DLMS connection is dropped (manual 3.1; class 41 attr 6)
+    "REGNO": "",  # module registration number 0.1.96.1.1.255
+    # Clock (class 8): UTC - local standard time in minutes, and the EU
+    # daylight saving rule (last Sunday of March 02:00 to last Sunday of
+    # October 03:00 local), the product's home market (CET/CEST).
+    "TZ": -60,
+    "DST_EN": True,
+    "DST_BEGIN": "ffff03fe07020000008000ff",
+    "DST_END": "ffff0afe07030000008000ff",
+    "DST_DEV": 60,
 }
 
 FIRMWARE_VERSION = "1.0.0.0.1"  # five-digit versioning, odd last digit = debug build (manual 2.2)

@@ -3,7 +3,7 @@
 # hands them to the firmware, which never imports a board. Everything here
 # emulates hardware at its boundary (bytes on a UART, blocks on a flash chip,
 # sockets on loopback) so firmware/ and hal/ run unchanged.
-import socket
+import json
 import time
 
 import asyncio
@@ -61,7 +61,7 @@ class EWdt:
         hw._send(b"WDT %d\n" % timeout_ms)
 
     def feed(self):
-        self._hw._send(b"W")
+        self._hw._send(b".")
 
 
 class Board:
@@ -72,7 +72,6 @@ class Board:
         self.opts = opts
         self.flash_dir = opts["flash"]
         self.vclock = VClock(opts.get("start_ticks", (1 << 30) - 30000))
-        self.vclock.install()
         self.clock = self.vclock
         self.rtc = ERtc(self.vclock, self.flash_dir + "/rtc.json")
         if opts.get("rtc_lost"):
@@ -96,7 +95,31 @@ class Board:
 
     # -- what the firmware asks of a board --
     def mount_data(self):
-        return flashfs.mount(self.flash, self.DATA)
+        how = flashfs.mount(self.flash, self.DATA)
+        if how != "mounted":
+            self._factory_station()
+        return how
+
+    def _factory_station(self):
+        # What the production line writes once: the module's identity. The
+        # firmware only reads it (0.1.96.1.0.255 is read-only).
+        path = self.DATA + "/factory.json"
+        if _exists(path):
+            return
+        ident = {
+            "serial": self.opts.get("serial", "5010080020"),  # the manual's MeterCom SN
+            "flag": "TNX",  # FLAG id placeholder until one is registered
+            "hw": "MCP-PRO GSM/UMTS HE910 rev B",
+        }
+        with open(path, "w") as f:
+            json.dump(ident, f)
+
+    def factory(self):
+        try:
+            with open(self.DATA + "/factory.json") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {"serial": "0000000000", "flag": "TNX", "hw": ""}
 
     def reset_cause(self):
         return self._cause

@@ -91,23 +91,6 @@ class ControlLink:
         finally:
             await s.close()
 
-    async def cmd_net_listen(self, req):
-        """Listen on a device port through the sandbox and echo one connection (probes the listener path)."""
-        lst = await self.board.net.listen(int(req["port"]))
-
-        async def echo_once():
-            try:
-                s = await lst.accept()
-                buf = bytearray(256)
-                n = await s.readinto(buf)
-                await s.write(b"echo:" + bytes(buf[:n]))
-                await s.close()
-            finally:
-                lst.close()
-
-        asyncio.create_task(echo_once())
-        return {"host_port": lst.port}
-
     async def cmd_meter(self, req):
         """Change the emulated E350's load (I, U, pf per phase, export) or active rate; returns its state."""
         ch = req.get("set") or {}

@@ -27,9 +27,14 @@ IDENTITY = {
     "firmware": "B31",
     "config_id": "E350-CFG-07",
     "customer_id": "0000000001",
+    "calendar_active": "TOU-2026A",
+    "calendar_passive": "TOU-2026B",
+    "fw_checksum": "5A3C",
 }
 
-_ENERGY = ("A+", "A-", "Q1", "Q2", "Q3", "Q4")
+# Energy registers the E350 keeps, by OBIS C group, each in total + 6 rates.
+_ENERGY_C = (1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 21, 22, 41, 42, 61, 62, 128, 130, 131, 132, 133)
+_PHASE_C = ((21, 22), (41, 42), (61, 62))
 
 
 class E350Sim:
@@ -39,11 +44,12 @@ class E350Sim:
         self._rtc = rtc
         self.path = path
         self.id = dict(IDENTITY)
+        # per phase: voltage, current, power factor; export reverses the flow
         self.load = {"I": [5.0, 3.0, 2.0], "pf": [0.95, 0.9, 0.98], "U": [230.0, 231.0, 229.0], "export": False}
         self.rate = 1
-        self.energy = {k: [0.0] * 7 for k in _ENERGY}  # Wh; index 0 total, 1..6 rates
-        self.phase_energy = [[0.0] * 7 for _ in range(3)]  # A+ per phase, Wh
+        self.energy = {str(c): [0.0] * 7 for c in _ENERGY_C}  # Wh / varh / VAh; [0] total, [1..6] rates
         self.power_failures = [0, 0, 0, 0]  # all phases, L1, L2, L3
+        self.tamper = [0, 0, 0]  # terminal cover, DC field, disconnector
         self.readouts = 0
         self.errors = 0
         self._load_state()
@@ -61,13 +67,19 @@ class E350Sim:
         u = self.load["U"][i] + 1.5 * math.sin(t / 97000 + i)
         cur = self.load["I"][i] * (1 + 0.02 * math.sin(t / 53000 + 2 * i))
         pf = self.load["pf"][i]
-        p = u * cur * pf
-        q = u * cur * math.sqrt(max(0.0, 1 - pf * pf))
+        sign = -1 if self.load["export"] else 1
+        p = sign * u * cur * pf  # W, + import
+        q = u * cur * math.sqrt(max(0.0, 1 - pf * pf))  # var, inductive load
         return u, cur, pf, p, q
 
     def instant(self):
         t = self._vc.ms()
         return [self._phase(i, t) for i in range(3)]
+
+    def _add(self, c, v):
+        e = self.energy[str(c)]
+        e[0] += v
+        e[self.rate] += v
 
     def integrate(self):
         now = self._vc.ms()
@@ -75,16 +87,24 @@ class E350Sim:
         self._t = now
         if dt_h <= 0:
             return
-        r = self.rate
         for i, (u, cur, pf, p, q) in enumerate(self.instant()):
-            kind = "A-" if self.load["export"] else "A+"
-            e = p * dt_h
-            for k, v in ((kind, e), ("Q1" if not self.load["export"] else "Q2", q * dt_h)):
-                self.energy[k][0] += v
-                self.energy[k][r] += v
-            if kind == "A+":
-                self.phase_energy[i][0] += e
-                self.phase_energy[i][r] += e
+            ep, eq, es = p * dt_h, q * dt_h, u * cur * dt_h
+            imp, exp = max(ep, 0.0), max(-ep, 0.0)
+            self._add(1, imp)
+            self._add(2, exp)
+            self._add(_PHASE_C[i][0], imp)
+            self._add(_PHASE_C[i][1], exp)
+            self._add(15, abs(ep))
+            self._add(128, abs(ep))
+            self._add(16, ep)
+            self._add(9, es)
+            # reactive energy by quadrant (Q1: +P +Q, Q2: -P +Q, Q3: -P -Q, Q4: +P -Q)
+            quadrant = (5 if ep >= 0 else 6) if eq >= 0 else (7 if ep < 0 else 8)
+            self._add(quadrant, abs(eq))
+            self._add(3 if eq >= 0 else 4, abs(eq))
+            self._add(132 if eq >= 0 else 133, abs(eq))
+            self._add(130, abs(eq))
+            self._add(131, abs(eq))
 
     def frequency(self):
         return 50.0 + 0.02 * math.sin(self._vc.ms() / 71000)
@@ -94,9 +114,11 @@ class E350Sim:
         try:
             with open(self.path) as f:
                 st = json.load(f)
-            self.energy = st["energy"]
-            self.phase_energy = st["phase_energy"]
+            for k, v in st["energy"].items():
+                if k in self.energy:
+                    self.energy[k] = v
             self.power_failures = st["power_failures"]
+            self.tamper = st.get("tamper", self.tamper)
             self.rate = st.get("rate", 1)
             self.load.update(st.get("load", {}))
         except (OSError, ValueError, KeyError):
@@ -105,15 +127,18 @@ class E350Sim:
     def _save(self):
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({"energy": self.energy, "phase_energy": self.phase_energy,
-                       "power_failures": self.power_failures, "rate": self.rate, "load": self.load}, f)
+            json.dump({"energy": self.energy, "power_failures": self.power_failures, "tamper": self.tamper,
+                       "rate": self.rate, "load": self.load}, f)
         os.rename(tmp, self.path)
 
     def set_load(self, changes):
         self.integrate()
         for k in ("I", "pf", "U"):
             if k in changes:
-                self.load[k] = [float(x) for x in changes[k]]
+                v = [float(x) for x in changes[k]]
+                if len(v) != 3:
+                    raise ValueError("%s needs three phases" % k)
+                self.load[k] = v
         if "export" in changes:
             self.load["export"] = bool(changes["export"])
         if "rate" in changes:
@@ -130,33 +155,53 @@ class E350Sim:
         inst = self.instant()
         i = self.id
         lines = [
+            "F.F(00000000)",
             "0.0(%s)" % i["customer_id"],
             "C.1.0(%s)" % i["serial"],
             "C.1.1(%s)" % i["manufacturer"],
             "0.2.0(%s)" % i["firmware"],
             "0.2.1(%s)" % i["config_id"],
-            "C.7.0(%d)" % self.power_failures[0],
-            "C.7.1(%d)" % self.power_failures[1],
-            "C.7.2(%d)" % self.power_failures[2],
-            "C.7.3(%d)" % self.power_failures[3],
-            "0.9.4(%d)" % self.rate,
+            "0.2.2(%s)" % i["calendar_active"],
+            "0.2.7(%s)" % i["calendar_passive"],
+            "0.2.8(%s)" % i["fw_checksum"],
+            "C.90.255(%s)" % i["config_id"],
+            "C.90.0(%s)" % i["serial"],
+            "C.90.1(%s)" % i["serial"][:8],
+            "C.90.2(%s)" % i["serial"][8:16],
+            "C.14.0(%d)" % self.rate,
+            "C.5.0(00000000)",
         ]
-        codes = {"A+": "1.8", "A-": "2.8", "Q1": "5.8", "Q2": "6.8", "Q3": "7.8", "Q4": "8.8"}
-        for k in _ENERGY:
-            unit = "kWh" if k[0] == "A" else "kvarh"
+        for k in range(4):
+            lines.append("C.7.%d(%d)" % (k, self.power_failures[k]))
+        for k in range(3):
+            lines.append("82.8.%d(%d)" % (k + 1, self.tamper[k]))
+        for c in _ENERGY_C:
+            unit = "kWh" if c in (1, 2, 15, 16, 21, 22, 41, 42, 61, 62, 128) else ("kVAh" if c == 9 else "kvarh")
+            e = self.energy[str(c)]
             for r in range(7):
-                lines.append("%s.%d(%010.3f*%s)" % (codes[k], r, self.energy[k][r] / 1000, unit))
-        for ph, c in enumerate(("21", "41", "61")):
-            lines.append("%s.8.0(%010.3f*kWh)" % (c, self.phase_energy[ph][0] / 1000))
+                lines.append("%d.8.%d(%011.3f*%s)" % (c, r, e[r] / 1000, unit))
+        tp = tq = 0.0
         for ph, (u, cur, pf, p, q) in enumerate(inst):
-            base = 20 * ph
-            lines.append("%d.7.0(%05.1f*V)" % (32 + base, u))
-            lines.append("%d.7.0(%06.2f*A)" % (31 + base, cur))
-            lines.append("%d.7.0(%5.3f)" % (33 + base, pf))
-            lines.append("%d.7.0(%07.3f*kW)" % (21 + base, p / 1000))
-            lines.append("%d.7.0(%07.3f*kvar)" % (23 + base, q / 1000))
+            b = 20 * ph
+            tp += p
+            tq += q
+            lines.append("%d.7.0(%05.1f*V)" % (32 + b, u))
+            lines.append("%d.7.0(%06.2f*A)" % (31 + b, cur))
+            lines.append("%d.7.0(%5.3f)" % (33 + b, pf))
+            lines.append("%d.7.0(%07.3f*kW)" % (21 + b, max(p, 0.0) / 1000))
+            lines.append("%d.7.0(%07.3f*kW)" % (22 + b, max(-p, 0.0) / 1000))
+            lines.append("%d.7.0(%07.3f*kvar)" % (23 + b, q / 1000))
+            lines.append("%d.7.0(%07.3f*kW)" % (35 + b, abs(p) / 1000))
+            lines.append("%d.7.0(%07.3f*kW)" % (36 + b, p / 1000))
+            lines.append("%d.7.0(%07.3f*kvar)" % (151 + b, q / 1000))
+        apparent = sum(x[0] * x[1] for x in inst)
+        lines.append("13.7.0(%5.3f)" % (abs(tp) / apparent if apparent else 1.0))
         lines.append("14.7.0(%06.3f*Hz)" % self.frequency())
-        lines.append("1.7.0(%07.3f*kW)" % (sum(x[3] for x in inst) / 1000))
+        lines.append("1.7.0(%07.3f*kW)" % (max(tp, 0.0) / 1000))
+        lines.append("2.7.0(%07.3f*kW)" % (max(-tp, 0.0) / 1000))
+        lines.append("15.7.0(%07.3f*kW)" % (abs(tp) / 1000))
+        lines.append("16.7.0(%07.3f*kW)" % (tp / 1000))
+        lines.append("131.7.0(%07.3f*kvar)" % (tq / 1000))
         return lines
 
     async def _read_line(self, sr, limit=128):
@@ -219,7 +264,7 @@ class E350Sim:
         return {
             "serial": self.id["serial"],
             "rate": self.rate,
-            "A+_kWh": round(self.energy["A+"][0] / 1000, 3),
+            "A+_kWh": round(self.energy["1"][0] / 1000, 3),
             "P_W": round(sum(x[3] for x in inst), 1),
             "U_V": [round(x[0], 1) for x in inst],
             "I_A": [round(x[1], 2) for x in inst],

@@ -7,6 +7,7 @@
 # getting right.
 import io
 
+_STEP = 64  # bytes an advance lets land at once, well inside any receive buffer
 _POLL = 3
 _GET_FILENO = 10
 _POLLIN = 1
@@ -55,7 +56,7 @@ class EUart(io.IOBase):
         keep = []
         for c in self._air:
             start, per, data, done, framing = c
-            n = min(len(data), int((now - start) / per)) if now > start else 0
+            n = min(len(data), int((now - start) / per + 1e-6)) if now > start else 0
             if n > done:
                 part = data[done:n]
                 if framing != self.framing:
@@ -70,6 +71,15 @@ class EUart(io.IOBase):
             if c[3] < len(data):
                 keep.append(c)
         self._air = keep
+
+    def next_event(self):
+        """Virtual ms at which the next batch of bytes in flight lands here, or None."""
+        best = None
+        for start, per, data, done, framing in self._air:
+            t = start + min(len(data), done + _STEP) * per
+            if best is None or t < best:
+                best = t
+        return best
 
     def any(self):
         self._land()
@@ -119,4 +129,6 @@ def pair(vclock, a="device", b="peer"):
     y = EUart(vclock, b)
     x.peer = y
     y.peer = x
+    vclock.add_source(x)
+    vclock.add_source(y)
     return x, y

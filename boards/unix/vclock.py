@@ -1,9 +1,18 @@
 """The twin's injected clock: STM32-like wrapping ticks, an RTC kept across power cuts, and `advance`."""
-# Virtual time runs at the host's pace plus an offset that `advance` moves
-# forward. asyncio is pointed at the same virtual time, so a firmware task's
-# asyncio.sleep_ms(3600000) ends after `advance 3600` without an hour passing.
-# Advancing steps from one due timer to the next and lets every task that
-# woke run until the loop is quiet, so periodic timers fire once per period.
+# The firmware's ticks and the RTC run on virtual time: the host's pace plus
+# an offset that `advance` moves forward. asyncio stays on the host clock
+# (its C half stamps woken tasks with the host tick, so any other clock for
+# it would let I/O-woken tasks jump the queue); instead, a jump re-keys the
+# sleeping tasks, waking them that much earlier. So a firmware task's
+# asyncio.sleep_ms(3600000) ends after `advance 3600` without an hour
+# passing, and clock.ticks_diff() says an hour went by.
+#
+# An advance freezes virtual time, then steps from one due event to the next
+# (a task's timer, or bytes landing on an emulated UART: peripherals report
+# their next event through next_event()) and lets every task that woke run
+# until the loop is quiet, so periodic timers fire once per period and a
+# meter readout takes no host time. The host time the advance itself takes
+# is kept out of virtual time and out of the sleepers' wake times.
 import json
 import os
 import time
@@ -16,21 +25,44 @@ _MASK = PERIOD - 1
 _HALF = PERIOD >> 1
 
 
+def _rekey(ms, sleepers_only=False):
+    # Shift wake times by -ms (earlier when ms > 0). With sleepers_only,
+    # tasks already due keep their place: they are runnable now.
+    q = _core._task_queue
+    now = time.ticks_ms()
+    held = []
+    while True:
+        t = q.peek()
+        if t is None:
+            break
+        q.pop()
+        held.append((t, t.ph_key, t.data))
+    for t, k, d in held:
+        if not sleepers_only or time.ticks_diff(k, now) > 0:
+            k = time.ticks_add(k, -ms)
+        q.push(t, k)
+        t.data = d  # push() clears it; a pending cancellation lives there
+
+
 class VClock:
     def __init__(self, start_ticks=PERIOD - 30000):
-        # time.ticks_ms() on the unix port is the same counter the C part of
-        # asyncio stamps tasks with; virtual time never runs behind it.
         self._real0 = time.ticks_ms()
         self._offset = 0
+        self._frozen = None  # virtual ms while an advance holds the clock
         self._start = start_ticks & _MASK
+        self._sources = []
+        self._on_jump = ()
+        self._held = 0  # host ms up to which an advance has accounted for host time
         self.advancing = False
+
+    def _real(self):
+        return time.ticks_diff(time.ticks_ms(), self._real0)
 
     def ms(self):
         """Virtual milliseconds since boot (unwrapped)."""
-        return time.ticks_diff(time.ticks_ms(), self._real0) + self._offset
-
-    def _asyncio_ticks(self):
-        return time.ticks_ms() + self._offset
+        if self._frozen is not None:
+            return self._frozen
+        return self._real() + self._offset
 
     def ticks_ms(self):
         return (self._start + self.ms()) & _MASK
@@ -44,58 +76,88 @@ class VClock:
         d = (a - b) & _MASK
         return d - PERIOD if d >= _HALF else d
 
-    def install(self):
-        _core.ticks = self._asyncio_ticks
-        asyncio.ticks = self._asyncio_ticks
-
-    def jump(self, ms):
-        """Move virtual time forward without running anything (power-off time, tests)."""
-        if ms > 0:
-            self._offset += ms
-            for cb in self._on_jump:
-                cb(ms)
-
-    _on_jump = ()
+    def add_source(self, src):
+        """A peripheral whose next_event() says when (virtual ms) it next changes, or None."""
+        self._sources.append(src)
 
     def on_jump(self, cb):
         self._on_jump = tuple(self._on_jump) + (cb,)
 
+    def jump(self, ms):
+        """Time passes at once: virtual time moves on and sleepers come due that much sooner."""
+        if ms <= 0:
+            return
+        if self._frozen is not None:
+            self._frozen += ms
+        else:
+            self._offset += ms
+        _rekey(ms)
+        for cb in self._on_jump:
+            cb(ms)
+
     async def _settle(self):
         # Let every task that is ready run; quiet = nothing runnable three
-        # passes in a row (I/O readiness is polled on every pass).
+        # passes in a row (I/O readiness is polled on every pass). While
+        # frozen, the host time each pass takes is handed back to the
+        # sleepers, so none comes due by the host's clock: a timer fires at
+        # most one loop pass (well under a millisecond) before its time.
         quiet = 0
         for _ in range(100000):
             await asyncio.sleep_ms(0)
+            if self._frozen is not None:
+                r = self._real()
+                if r != self._held:
+                    _rekey(self._held - r, True)
+                    self._held = r
             t = _core._task_queue.peek()
-            if t is None or time.ticks_diff(t.ph_key, self._asyncio_ticks()) > 0:
+            if t is None or time.ticks_diff(t.ph_key, time.ticks_ms()) > 0:
                 quiet += 1
                 if quiet >= 3:
                     return
             else:
                 quiet = 0
 
+    def _next_due(self):
+        # Virtual ms from now to the earliest of: the first sleeper's wake
+        # time, any peripheral's next event.
+        best = None
+        t = _core._task_queue.peek()
+        if t is not None:
+            best = max(0, time.ticks_diff(t.ph_key, time.ticks_ms()))
+        for src in self._sources:
+            e = src.next_event()
+            if e is not None:
+                e = max(0, e - self._frozen)
+                if best is None or e < best:
+                    best = e
+        return best
+
     async def advance(self, ms):
         """Move virtual time forward by ms, firing every timer due on the way; returns steps taken."""
-        target = self.ms() + ms
+        if self._frozen is not None:
+            raise RuntimeError("already advancing")
+        self._frozen = self.ms()
+        target = self._frozen + ms
         steps = 0
         self.advancing = True
+        self._held = self._real()
         try:
             while True:
                 await self._settle()
-                t = _core._task_queue.peek()
-                if t is None:
+                nxt = self._next_due()
+                if nxt is None or self._frozen + nxt > target:
                     break
-                due = time.ticks_diff(t.ph_key, self._asyncio_ticks())
-                if due > target - self.ms():
-                    break
-                if due > 0:
-                    self.jump(due)
+                if nxt > 0:
+                    self.jump(int(nxt + 0.999))
                 steps += 1
-            rest = target - self.ms()
-            if rest > 0:
-                self.jump(rest)
+            if target > self._frozen:
+                self.jump(target - self._frozen)
             await self._settle()
         finally:
+            r = self._real()
+            _rekey(self._held - r, True)
+            self._offset = self._frozen - r
+            self._frozen = None
             self.advancing = False
         return steps
 

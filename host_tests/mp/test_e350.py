@@ -20,9 +20,17 @@ class _Rtc:
         pass
 
 
+async def _in_time(vc, coro, ms=20000):
+    # Run coro while the injected clock moves ms ahead: a readout at 300 and
+    # 9600 baud takes seconds of device time and no host time.
+    t = asyncio.create_task(coro)
+    await vc.advance(ms)
+    assert t.done(), "still running after %d ms" % ms
+    return await t
+
+
 def _setup(tag):
     vc = VClock((1 << 30) - 2000)
-    vc.install()
     clock.init(vc, _Rtc())
     dev, far = euart.pair(vc)
     path = "/tmp/mpt_meter_%s_%d.json" % (tag, vc.ticks_ms())
@@ -34,8 +42,8 @@ async def test_readout_through_the_uart():
     vc, dev, sim, path = _setup("a")
     t = asyncio.create_task(sim.run())
     link = E350Link(dev)
-    buf = bytearray(4096)
-    man, ident, n = await iec21.readout(link, buf, "11620371")
+    buf = bytearray(8192)
+    man, ident, n = await _in_time(vc, iec21.readout(link, buf, "11620371"))
     assert man == "LGZ" and ident == "ZMF100AC.M29", (man, ident)
     vals = {a: (v, u) for a, v, u in iec21.data_lines(buf, n)}
     assert vals["C.1.0"] == ("11620371", ""), vals
@@ -46,7 +54,7 @@ async def test_readout_through_the_uart():
     assert dev.baudrate == 300  # back at the sign-on rate
     # an hour of ~2.3 kW load on the injected clock
     await vc.advance(3600000)
-    man, ident, n = await iec21.readout(link, buf)
+    man, ident, n = await _in_time(vc, iec21.readout(link, buf))
     vals = {a: (v, u) for a, v, u in iec21.data_lines(buf, n)}
     e1 = float(vals["1.8.0"][0])
     assert 1.8 < e1 - e0 < 2.6, (e0, e1)
@@ -58,17 +66,16 @@ async def test_wrong_address_gets_no_answer_and_garbage_is_survived():
     vc, dev, sim, path = _setup("b")
     t = asyncio.create_task(sim.run())
     link = E350Link(dev)
-    buf = bytearray(4096)
+    buf = bytearray(8192)
     try:
-        await iec21.readout(link, buf, "99999999", timeout_ms=1500)
+        await _in_time(vc, iec21.readout(link, buf, "99999999", timeout_ms=1500))
         assert False, "another meter's address answered"
     except iec21.Iec21Error:
         pass
     # noise on the line, then a proper readout still works
     link.configure(300, 7, 0, 1)
-    await link.write(b"\x00\xff garbage \r\n/?!!!\r\n")
-    await asyncio.sleep_ms(500)
-    man, ident, n = await iec21.readout(link, buf)
+    await _in_time(vc, link.write(b"\x00\xff garbage \r\n/?!!!\r\n"), 2000)
+    man, ident, n = await _in_time(vc, iec21.readout(link, buf))
     assert man == "LGZ" and n > 100
     assert sim.errors >= 1
     t.cancel()
@@ -79,8 +86,7 @@ async def test_rate_mismatch_garbles():
     t = asyncio.create_task(sim.run())
     link = E350Link(dev)
     link.configure(9600, 8, None, 1)  # the wrong rate and framing for a sign-on
-    await link.write(b"/?!\r\n")
-    await asyncio.sleep_ms(1500)
+    await _in_time(vc, link.write(b"/?!\r\n"), 3000)
     assert dev.read() is None  # the meter did not understand, so it said nothing
     assert sim.readouts == 0
     t.cancel()

@@ -27,7 +27,6 @@ class _Wdt:
 
 def _vc():
     vc = VClock((1 << 30) - 5000)
-    vc.install()
     clock.init(vc, _Rtc())
     return vc
 

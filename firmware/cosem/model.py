@@ -1,0 +1,128 @@
+"""The COSEM object model behind the xDLMS services: lookup, access rights and dispatch to interface classes."""
+# The server asks: does this object exist with this class (object-undefined,
+# object-class-inconsistent), may this client touch this attribute or method
+# (read-write-denied), does the attribute take this selective access
+# (scope-of-access-violated)? Then the class code serves the value. A GET
+# returns a generator that writes the value into a small Writer piece by
+# piece, so the server can stream a long attribute (an object list, a
+# profile) block by block without ever holding it whole.
+from firmware.compat import const
+from firmware.cosem import objects
+
+# Data-Access-Result and Action-Result share these numbers (IEC 62056-5-3).
+SUCCESS = const(0)
+HARDWARE_FAULT = const(1)
+TEMPORARY_FAILURE = const(2)
+READ_WRITE_DENIED = const(3)
+OBJECT_UNDEFINED = const(4)
+OBJECT_CLASS_INCONSISTENT = const(9)
+OBJECT_UNAVAILABLE = const(11)
+TYPE_UNMATCHED = const(12)
+SCOPE_OF_ACCESS_VIOLATED = const(13)
+DATA_BLOCK_UNAVAILABLE = const(14)
+LONG_GET_ABORTED = const(15)
+NO_LONG_GET_IN_PROGRESS = const(16)
+LONG_SET_ABORTED = const(17)
+NO_LONG_SET_IN_PROGRESS = const(18)
+DATA_BLOCK_NUMBER_INVALID = const(19)
+OTHER_REASON = const(250)
+
+
+def _handlers():
+    # Imported on first use: a device that never serves a class never loads it.
+    from firmware.cosem import ic_assoc, ic_clock, ic_data, ic_register
+
+    return {
+        "ldn": ic_data,
+        "fw": ic_data,
+        "serial": ic_data,
+        "regno": ic_data,
+        "hwconf": ic_data,
+        "meter": ic_data,
+        "reg": ic_register,
+        "clock": ic_clock,
+        "assoc": ic_assoc,
+        "sap": ic_assoc,
+    }
+
+
+class Model:
+    def __init__(self, dev):
+        self.dev = dev  # the device's services: meter values, settings, factory data, clock
+        self._h = None
+
+    def handler(self, i):
+        if self._h is None:
+            self._h = _handlers()
+        return self._h.get(objects.kind(i))
+
+    def lookup(self, class_id, ln):
+        """(index, 0) or (-1, data-access-result)."""
+        i = objects.find(ln)
+        if i < 0:
+            return -1, OBJECT_UNDEFINED
+        if objects.class_id(i) != class_id:
+            return -1, OBJECT_CLASS_INCONSISTENT
+        return i, SUCCESS
+
+    def _attr_ok(self, i, attr, sess, want):
+        cid = objects.class_id(i)
+        na = objects.CLASSES[cid][1]
+        if attr < 1 or attr > na:
+            return OBJECT_UNDEFINED
+        r, w, m = objects.access(i, sess.client)
+        if not ((r if want == 0 else w) >> attr) & 1:
+            return READ_WRITE_DENIED
+        return SUCCESS
+
+    def get(self, sess, i, attr, selector, params, w):
+        """A generator writing the attribute's Data into w, or a data-access-result int."""
+        dar = self._attr_ok(i, attr, sess, 0)
+        if dar:
+            return dar
+        if selector is not None:
+            sels = objects.SELECTIVE.get((objects.class_id(i), attr))
+            if not sels or selector not in sels:
+                return SCOPE_OF_ACCESS_VIOLATED
+        if attr == 1:
+            return _logical_name(objects.logical_name(i), w)
+        h = self.handler(i)
+        if h is None:
+            return OBJECT_UNAVAILABLE  # its issue has not landed yet
+        return h.get(self, sess, i, attr, selector, params, w)
+
+    def set(self, sess, i, attr, selector, value):
+        """Apply a SET of value (memoryview of one A-XDR Data); returns a data-access-result."""
+        dar = self._attr_ok(i, attr, sess, 1)
+        if dar:
+            return dar
+        if selector is not None:
+            return SCOPE_OF_ACCESS_VIOLATED
+        h = self.handler(i)
+        if h is None:
+            return OBJECT_UNAVAILABLE
+        return h.set(self, sess, i, attr, value)
+
+    def action(self, sess, i, method, params, w):
+        """Invoke a method; returns (action-result, True if return parameters were written into w)."""
+        cid = objects.class_id(i)
+        nm = objects.CLASSES[cid][2]
+        if method < 1 or method > nm:
+            return OBJECT_UNDEFINED, False
+        if not (objects.access(i, sess.client)[2] >> method) & 1:
+            return READ_WRITE_DENIED, False
+        h = self.handler(i)
+        if h is None or not hasattr(h, "action"):
+            return OBJECT_UNAVAILABLE, False
+        return h.action(self, sess, i, method, params, w)
+
+
+def _logical_name(ln, w):
+    w.octet_string(ln)
+    yield
+
+
+def one(fn, *args):
+    """A GET generator for a value a single call writes."""
+    fn(*args)
+    yield
