@@ -37,6 +37,13 @@ class DlmsTcp:
             while True:
                 s = await lst.accept()
                 if self.active is not None:
+                    # A client that closed and reconnected at once: let the
+                    # old session see its end before calling this a second link.
+                    for _ in range(4):
+                        await asyncio.sleep_ms(0)
+                        if self.active is None:
+                            break
+                if self.active is not None:
                     self.refused += 1
                     await s.close()
                     continue
