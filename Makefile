@@ -24,9 +24,11 @@ $(STAMP): requirements-dev.txt
 sim: $(STAMP)
 	$(BIN)/python tools/twin.py run --flash flash $(SIM_ARGS)
 
-## make test: compile every device module with mpy-cross, then every test.
+## make test: compile every device module with mpy-cross, type-check hal/ and the
+## STM32 board against MicroPython's stubs, then every test.
 test: $(STAMP)
 	$(BIN)/python tools/build_mpy.py --check
+	$(BIN)/python tools/typecheck.py
 	$(BIN)/python -m pytest -q host_tests $(PYTEST_ARGS)
 
 ## make mpy: the deployable .mpy tree in build/

@@ -28,7 +28,10 @@ class App:
         self.factory = board.factory()
         self.firmware_version = defaults.FIRMWARE_VERSION
         self.events = []
-        self.sup = Supervisor(wdt=self.wdt, feed_ms=1000, on_crash=self._crashed)
+        # Feed at a quarter of the timeout the watchdog really has (a board
+        # or the twin may set another than asked for).
+        wdt_ms = getattr(self.wdt, "timeout_ms", _WDT_MS)
+        self.sup = Supervisor(wdt=self.wdt, feed_ms=max(100, wdt_ms // 4), on_crash=self._crashed)
         self._build()
 
     def _build(self):
@@ -85,6 +88,7 @@ class App:
                 "when": self.meter.when,
             },
             "events": [list(e) for e in self.events[-20:]],
+            "heap": _heap(),
         }
 
     async def run(self):
@@ -93,6 +97,15 @@ class App:
         self.sup.start("meter", self.reader.run)
         self.sup.start("dlms", self.tcp.run)
         await self.sup.watchdog()
+
+
+def _heap():
+    import gc
+
+    try:
+        return {"free": gc.mem_free(), "used": gc.mem_alloc()}
+    except AttributeError:  # CPython
+        return None
 
 
 def main(board):

@@ -19,7 +19,10 @@ class E350Link:
         self.uart.init(baudrate=baudrate, bits=bits, parity=parity, stop=stop)
 
     def char_ms(self):
-        b, bits, parity, stop = self.framing
+        f = self.framing
+        if f is None:
+            raise OSError(22)  # EINVAL: configure() sets the line first
+        b, bits, parity, stop = f
         return (1 + bits + (parity is not None) + stop) * 1000 // b + 1
 
     async def write(self, data):

@@ -4,9 +4,17 @@
 # something littlefs cannot mount is formatted too, because a meter that stays
 # down loses more than one that comes up with its defaults, and the caller
 # is told so it can log it.
+#
+# progsize 256 is the NOR's page: every littlefs commit is padded to it,
+# which boards/layout.py counts in the wear budget. block_cycles is fixed at
+# 100 by MicroPython (a metadata pair moves after 100 erases).
 import vfs
 
 _LFS_ARGS = {"readsize": 32, "progsize": 256, "lookahead": 32}
+
+
+def _lfs(bdev):
+    return vfs.VfsLfs2(bdev, **_LFS_ARGS)  # type: ignore[abstract]  # stub bug: VfsLfs2 is declared a block device
 
 
 def _blank(bdev, bs):
@@ -19,14 +27,23 @@ def _blank(bdev, bs):
     return True
 
 
-def mount(bdev, path):
-    """Mount bdev at path; returns 'mounted', 'formatted' (blank chip) or 'reformatted' (unreadable)."""
+def mount(bdev, path, format_unreadable=True):
+    """Mount bdev at path; returns 'mounted', 'formatted' (blank chip) or 'reformatted' (unreadable).
+
+    With format_unreadable=False an unreadable device is left as it is and
+    None returned.
+    """
     try:
-        vfs.mount(vfs.VfsLfs2(bdev, **_LFS_ARGS), path)
+        vfs.mount(_lfs(bdev), path)
         return "mounted"
     except OSError:
         pass
-    how = "formatted" if _blank(bdev, bdev.ioctl(5, 0)) else "reformatted"
+    if _blank(bdev, bdev.ioctl(5, 0)):
+        how = "formatted"
+    elif format_unreadable:
+        how = "reformatted"
+    else:
+        return None
     vfs.VfsLfs2.mkfs(bdev, **_LFS_ARGS)
-    vfs.mount(vfs.VfsLfs2(bdev, **_LFS_ARGS), path)
+    vfs.mount(_lfs(bdev), path)
     return how

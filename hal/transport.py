@@ -14,7 +14,7 @@
 import asyncio
 
 try:
-    import asyncio.core as _core
+    import asyncio.core as _core  # type: ignore[import-not-found]  # MicroPython's asyncio internals: not in the stubs
 except ImportError:  # CPython never runs this module, but imports it in tests
     _core = None
 
@@ -41,7 +41,10 @@ class _Ready:
 class SocketStream:
     def __init__(self, sock, peer=None):
         self._s = sock
-        self._st = asyncio.StreamReader(sock)
+        # MicroPython's StreamReader and StreamWriter are one class (Stream);
+        # one of each over the socket says which side each call uses.
+        self._rd = asyncio.StreamReader(sock)
+        self._wr = asyncio.StreamWriter(sock)
         self.peer = peer
         self.closed = False
 
@@ -56,7 +59,7 @@ class SocketStream:
         if self.closed:
             return 0
         try:
-            n = await self._st.readinto(buf)
+            n = await self._rd.readinto(buf)
         except OSError:
             n = 0  # a reset is a close, as far as the protocols above care
         return n or 0
@@ -64,15 +67,15 @@ class SocketStream:
     async def write(self, data):
         if self.closed:
             raise OSError(32)  # EPIPE
-        self._st.write(data)
-        await self._st.drain()
+        self._wr.write(data)
+        await self._wr.drain()
 
     async def close(self):
         if not self.closed:
             self.closed = True
             try:
-                self._st.close()
-                await self._st.wait_closed()
+                self._wr.close()
+                await self._wr.wait_closed()
             except OSError:
                 pass
 

@@ -28,7 +28,10 @@ class FlashBlockDev:
             self.f = open(path, "r+b")
             self.f.seek(0, 2)
             if self.f.tell() != block_size * block_count:
-                raise ValueError("flash image %s is not %d x %d bytes" % (path, block_count, block_size))
+                raise ValueError(
+                    "flash image %s is not %d x %d bytes (boards/layout.py): delete it for a blank chip"
+                    % (path, block_count, block_size)
+                )
         except OSError:
             self.f = open(path, "w+b")
             ff = b"\xff" * block_size

@@ -8,16 +8,19 @@ import time
 
 import asyncio
 
-from boards.unix import euart
+from boards import layout
+from boards.base import Board as BaseBoard
+from boards.unix import euart, evpoll
 from boards.unix.blockdev import FlashBlockDev
 from boards.unix.e350sim import E350Sim
 from boards.unix.sandbox import Sandbox
 from boards.unix.vclock import ERtc, VClock
-from hal import flashfs
 
-# The flash chip of the reference board (issue 4 sizes it): 4 KB sectors.
-FLASH_BLOCK_SIZE = 4096
-FLASH_BLOCKS = 2048  # 8 MB
+# The reference board's data flash chip, as boards/layout.py describes it:
+# the image is the whole chip, and the data file system sits on its data
+# partition, as on the board.
+FLASH_BLOCK_SIZE = layout.BLOCK_SIZE
+FLASH_BLOCKS = layout.BLOCKS
 
 
 def _exists(path):
@@ -64,13 +67,13 @@ class EWdt:
         self._hw._send(b".")
 
 
-class Board:
+class Board(BaseBoard):
     NAME = "unix-twin"
-    DATA = "/data"
 
     def __init__(self, opts):
         self.opts = opts
         self.flash_dir = opts["flash"]
+        evpoll.install()  # before anything waits on a stream
         self.vclock = VClock(opts.get("start_ticks", (1 << 30) - 30000))
         self.clock = self.vclock
         self.rtc = ERtc(self.vclock, self.flash_dir + "/rtc.json")
@@ -80,8 +83,8 @@ class Board:
             self.rtc.passed(opts["off_seconds"])  # it kept time through the outage
         self.net = Sandbox(opts.get("routes", ()), opts.get("dlms_port"))
         self.hw = _HwLink(self.net, opts.get("hw_port"))
-        self.flash = FlashBlockDev(
-            self.flash_dir + "/flash.bin", FLASH_BLOCK_SIZE, FLASH_BLOCKS, on_cut=self._power_lost
+        BaseBoard.__init__(
+            self, FlashBlockDev(self.flash_dir + "/flash.bin", FLASH_BLOCK_SIZE, FLASH_BLOCKS, on_cut=self._power_lost)
         )
         if opts.get("cut_at_write"):
             self.flash.arm(opts["cut_at_write"])
@@ -95,7 +98,7 @@ class Board:
 
     # -- what the firmware asks of a board --
     def mount_data(self):
-        how = flashfs.mount(self.flash, self.DATA)
+        how = BaseBoard.mount_data(self)
         if how != "mounted":
             self._factory_station()
         return how
@@ -113,13 +116,6 @@ class Board:
         }
         with open(path, "w") as f:
             json.dump(ident, f)
-
-    def factory(self):
-        try:
-            with open(self.DATA + "/factory.json") as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return {"serial": "0000000000", "flag": "TNX", "hw": ""}
 
     def reset_cause(self):
         return self._cause

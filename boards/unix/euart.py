@@ -81,6 +81,20 @@ class EUart(io.IOBase):
                 best = t
         return best
 
+    def ready_in_ms(self):
+        """Virtual ms until a byte can be read here (0: now), or None if none is on its way."""
+        if self._rx:
+            return 0
+        if not self._air:
+            return None
+        now = self._vc.ms()
+        best = None
+        for start, per, data, done, framing in self._air:
+            t = start + (done + 1) * per - now
+            if best is None or t < best:
+                best = t
+        return max(0, best)
+
     def any(self):
         self._land()
         return len(self._rx)

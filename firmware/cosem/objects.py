@@ -115,10 +115,11 @@ def access(i, client):
         return allr, 0, 0
     if p == "a":
         # The secret is never readable. The meter reader changes its own;
-        # the utility (key management) may change every association's.
+        # the utility (key management) may change every association's but
+        # the public one's (E = 1), which has no secret.
         e = TABLE[i * _REC + 4]
         w = 0
-        if client == UTILITY or (client == READER and e in (0, 2)):
+        if (client == UTILITY and e != 1) or (client == READER and e in (0, 2)):
             w = 0x080
         return allr & ~0x080, w, 0
     if client == PUBLIC:

@@ -99,12 +99,19 @@ class _Pump:
             dst[pos : pos + n] = self.w.buf[self.off : self.off + n]
             self.off += n
             pos += n
+        # Look ahead past the pieces used up, so that a value ending exactly
+        # where the block ends is known to be done: it then goes in a normal
+        # reply or a block marked last, not before an empty last block.
+        while self.off >= self.w.pos and not self.ended:
+            self._next()
         return pos
 
 
 def _move_left(buf, dst, src, n):
     # Overlapping copy towards the start, in chunks that never overlap.
     step = src - dst
+    if step <= 0:
+        return  # already in place (a reply pumped at its normal offset)
     k = 0
     while k < n:
         c = min(step, n - k)
@@ -274,6 +281,8 @@ class Server:
         return self.model.get(sess, i, attr, selector or None, params, w)
 
     def _get(self, sess, req, apdu, w):
+        if not sess.conformance & initiate.GET:
+            return self._exception(w, xdlms.SERVICE_NOT_ALLOWED, xdlms.SERVICE_NOT_SUPPORTED)
         c = req.choice
         inv = req.invoke_id_and_priority
         if c == xdlms.GET_NEXT:
@@ -293,7 +302,11 @@ class Server:
         params = None
         if req.access is not None:
             params = apdu[req.access[0] : req.access[1]]
-        gen = self._resolve_get(sess, req.class_id, req.obis, req.attribute_id, req.selector, params, self.pump.w)
+        try:
+            gen = self._resolve_get(sess, req.class_id, req.obis, req.attribute_id, req.selector, params, self.pump.w)
+        except Exception as e:  # as for SET and ACTION: a class's failure is a hardware-fault result
+            self._event("get-failed", repr(e))
+            gen = m.HARDWARE_FAULT
         if isinstance(gen, int):
             xdlms.get_response_normal_error(w, inv, gen)
             return w.pos
@@ -308,11 +321,17 @@ class Server:
 
     def _first_reply(self, sess, w, inv, normal_header):
         # Pump the value in at the data offset of block 1; if it all came,
-        # slide it left under a normal header instead.
+        # slide it left under a normal header instead. A client without
+        # block transfer gets no blocks: pump straight to the normal data
+        # offset, so that any value that fits its PDU comes whole.
         out = w.buf
         limit = w.end
-        room = xdlms.block_room(limit)
-        hb = xdlms.block_header_len(room)
+        if sess.conformance & initiate.BLOCK_TRANSFER_WITH_GET_OR_READ:
+            room = xdlms.block_room(limit)
+            hb = xdlms.block_header_len(room)
+        else:
+            hb = normal_header
+            room = limit - hb
         try:
             end = self.pump.read(out, hb, hb + room)
         except Exception as e:
@@ -356,9 +375,10 @@ class Server:
         try:
             end = self.pump.read(out, hb, hb + room)
         except Exception as e:
+            n = sess.get_block + 1  # the block that could not be made (before the abort clears it)
             self._abort_get(sess)
             self._event("get-failed", repr(e))
-            xdlms.get_response_block_error(w, inv, sess.get_block + 1, m.LONG_GET_ABORTED)
+            xdlms.get_response_block_error(w, inv, n, m.LONG_GET_ABORTED)
             return w.pos
         n = end - hb
         sess.get_block += 1

@@ -30,6 +30,9 @@ async def _in_time(vc, coro, ms=20000):
 
 
 def _setup(tag):
+    from boards.unix import evpoll
+
+    evpoll.install()
     vc = VClock((1 << 30) - 2000)
     clock.init(vc, _Rtc())
     dev, far = euart.pair(vc)

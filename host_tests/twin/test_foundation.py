@@ -164,7 +164,7 @@ def test_advance_across_the_tick_wrap(twin):
     rtc0 = st["device"]["rtc"]
     up0 = st["device"]["uptime_ms"]
     r = twin.advance(120)
-    assert r["steps"] >= 100  # the watchdog feeder alone is due every second
+    assert r["steps"] >= 60  # the watchdog feeder alone is due every 2 s
     st = twin.status()
     assert st["device"]["ticks_ms"] < t0  # wrapped
     up = st["device"]["uptime_ms"]
