@@ -6,26 +6,28 @@
 # returns a generator that writes the value into a small Writer piece by
 # piece, so the server can stream a long attribute (an object list, a
 # profile) block by block without ever holding it whole.
-from firmware.compat import const
 from firmware.cosem import objects
 
-# Data-Access-Result and Action-Result share these numbers (IEC 62056-5-3).
-SUCCESS = const(0)
-HARDWARE_FAULT = const(1)
-TEMPORARY_FAILURE = const(2)
-READ_WRITE_DENIED = const(3)
-OBJECT_UNDEFINED = const(4)
-OBJECT_CLASS_INCONSISTENT = const(9)
-OBJECT_UNAVAILABLE = const(11)
-TYPE_UNMATCHED = const(12)
-SCOPE_OF_ACCESS_VIOLATED = const(13)
-DATA_BLOCK_UNAVAILABLE = const(14)
-LONG_GET_ABORTED = const(15)
-NO_LONG_GET_IN_PROGRESS = const(16)
-LONG_SET_ABORTED = const(17)
-NO_LONG_SET_IN_PROGRESS = const(18)
-DATA_BLOCK_NUMBER_INVALID = const(19)
-OTHER_REASON = const(250)
+# Data-Access-Result and Action-Result share these numbers (IEC 62056-5-3);
+# the xDLMS codec defines them, the classes use them from here.
+from firmware.dlms.xdlms import (  # noqa: E402,F401
+    DATA_BLOCK_NUMBER_INVALID,
+    DATA_BLOCK_UNAVAILABLE,
+    HARDWARE_FAULT,
+    LONG_GET_ABORTED,
+    LONG_SET_ABORTED,
+    NO_LONG_GET_IN_PROGRESS,
+    NO_LONG_SET_IN_PROGRESS,
+    OBJECT_CLASS_INCONSISTENT,
+    OBJECT_UNAVAILABLE,
+    OBJECT_UNDEFINED,
+    OTHER_REASON,
+    READ_WRITE_DENIED,
+    SCOPE_OF_ACCESS_VIOLATED,
+    SUCCESS,
+    TEMPORARY_FAILURE,
+    TYPE_UNMATCHED,
+)
 
 
 def _handlers():
