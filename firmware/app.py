@@ -48,6 +48,11 @@ class App:
         self.dlms = Server(self.model, self._secret, self.event)
         self.tcp = DlmsTcp(self.board.net, self.dlms, lambda: self.config.get("PORT"), lambda: self.config.get("INACT"))
 
+    def set_port(self, port):
+        """PORT (manual 4.2; TCP setup attribute 2): saved, and the DLMS listener moves at once."""
+        self.config.update({"PORT": port})
+        self.tcp.port_changed()
+
     def _secret(self, client):
         from firmware.cosem.ic_assoc import SECRET_KEY
 

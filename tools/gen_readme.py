@@ -28,6 +28,7 @@ _KIND = {
     "clock": "served",
     "assoc": "served",
     "sap": "served",
+    "tcp": "served (PORT, inactivity time)",
 }
 
 

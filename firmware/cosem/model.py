@@ -32,7 +32,7 @@ from firmware.dlms.xdlms import (  # noqa: E402,F401
 
 def _handlers():
     # Imported on first use: a device that never serves a class never loads it.
-    from firmware.cosem import ic_assoc, ic_clock, ic_data, ic_register
+    from firmware.cosem import ic_assoc, ic_clock, ic_data, ic_register, ic_tcp
 
     return {
         "ldn": ic_data,
@@ -45,6 +45,7 @@ def _handlers():
         "clock": ic_clock,
         "assoc": ic_assoc,
         "sap": ic_assoc,
+        "tcp": ic_tcp,
     }
 
 

@@ -32,7 +32,7 @@ CLASSES = {
     20: (0, 10, 1, 0x7C0, 0x002),  # Activity calendar
     21: (0, 4, 0, 0x01C, 0),  # Register monitor
     23: (1, 9, 0, 0x3FC, 0),  # IEC HDLC setup
-    41: (0, 6, 0, 0x054, 0),  # TCP-UDP setup
+    41: (0, 6, 0, 0x044, 0),  # TCP-UDP setup (port, inactivity_time_out)
     42: (0, 10, 3, 0x7E8, 0),  # IPv4 setup
     43: (0, 2, 0, 0, 0),  # MAC address setup
     44: (0, 5, 0, 0x020, 0),  # PPP setup
@@ -53,7 +53,7 @@ CLASSES = {
 # Attributes that take selective access, and which selectors (1 range, 2 entry).
 SELECTIVE = {(7, 2): (1, 2), (8192, 4): (1, 2)}
 
-KINDS = ("-", "ldn", "fw", "serial", "regno", "hwconf", "meter", "reg", "clock", "assoc", "sap")
+KINDS = ("-", "ldn", "fw", "serial", "regno", "hwconf", "meter", "reg", "clock", "assoc", "sap", "tcp")
 PROFILES = "iwcpa"
 
 from firmware.cosem.objtable import COUNT, TABLE  # noqa: E402  (generated from objects.txt)

@@ -29,10 +29,33 @@ class DlmsTcp:
         self.timeouts = 0
         self.dropped = 0  # WPDUs for another logical device, or broken framing
         self.on_activity = None  # called with True/False: the CONN LED's source
+        self._moved = None
+        self._error = None
 
     async def run(self):
-        lst = await self.net.listen(self.port_fn())
-        self.listening = lst.port
+        while True:
+            lst = await self.net.listen(self.port_fn())
+            self.listening = lst.port
+            self._moved = asyncio.Event()
+            self._error = None
+            acc = asyncio.create_task(self._accept(lst))
+            try:
+                await self._moved.wait()
+            finally:
+                # Cancelling takes the waiting task off the poller before its
+                # socket closes; a session already open carries on.
+                acc.cancel()
+                lst.close()
+                self.listening = None
+            if self._error is not None:
+                raise self._error
+
+    def port_changed(self):
+        """PORT changed in the configuration: listen on the new one now."""
+        if self._moved is not None:
+            self._moved.set()
+
+    async def _accept(self, lst):
         try:
             while True:
                 s = await lst.accept()
@@ -49,9 +72,11 @@ class DlmsTcp:
                     continue
                 self.active = s.peer or True
                 asyncio.create_task(self._session(s))
-        finally:
-            self.listening = None
-            lst.close()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self._error = e
+            self._moved.set()
 
     async def _session(self, s):
         self.sessions += 1
@@ -75,8 +100,12 @@ class DlmsTcp:
         out = self.outbuf
         body = memoryview(out)[wrapper.HEADER_LEN :]
         while True:
+            idle = self.inactivity_fn()
             try:
-                n = await asyncio.wait_for_ms(s.readinto(buf), self.inactivity_fn() * 1000)
+                if idle:
+                    n = await asyncio.wait_for_ms(s.readinto(buf), idle * 1000)
+                else:
+                    n = await s.readinto(buf)  # 0: the timeout is off (Blue Book, class 41)
             except asyncio.TimeoutError:
                 self.timeouts += 1
                 return
