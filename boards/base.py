@@ -14,6 +14,9 @@
 #   reset_cause()        "power", "pin", "wdt", "soft" or "deepsleep"
 #   mount_data()         mount the data partition at DATA: "mounted", "formatted" or "reformatted"
 #   factory()            the production line's identity: {"serial", "flag", "hw"}
+#   rings()              the flash rings: (name, logical name, bytes per record, records kept)
+#   backup               a few words that survive a power cut without flash wear
+#                        (the RTC's backup registers): get(i), set(i, value), i < 8
 #   services(app)        the board's own (name, coroutine factory) tasks, started beside the firmware's
 #
 # Adding a board is one new folder, boards/NAME/, with a board.py whose
@@ -75,6 +78,9 @@ class Board:
         except (OSError, ValueError):
             pass
         return dict(_UNKNOWN)
+
+    def rings(self):
+        return layout.RINGS
 
     def services(self, app):
         return ()

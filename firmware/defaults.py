@@ -20,7 +20,18 @@ CONFIG = {
     "DST_BEGIN": "ffff03fe07020000008000ff",
     "DST_END": "ffff0afe07030000008000ff",
     "DST_DEV": 60,
+    # Profiles (class 7) and the demand register (class 5): periods in seconds.
+    "P1_PERIOD": 900,  # 15 minutes (manual: profile 1 capture period 1.0.0.8.4.255)
+    "P2_PERIOD": 3600,  # an hour (1.0.0.8.5.255)
+    "DEM_PERIOD": 60,  # the sliding average moves on every minute...
+    "DEM_N": 15,  # ...over the last 15 minutes (1.0.1.4.0.255)
+    "PMON": [None, None],  # profile 1/2 parameter monitors: [attribute, time] of the last change
 }
+
+# Profile columns (class 7 capture_objects), kept in the settings like the rest.
+from firmware.profiles import DEFAULT_COLUMNS  # noqa: E402
+
+CONFIG.update(DEFAULT_COLUMNS)
 
 FIRMWARE_VERSION = "1.0.0.0.1"  # five-digit versioning, odd last digit = debug build (manual 2.2)
 MANUFACTURER = "TNX"  # the module maker's three-letter FLAG id, for the logical device name

@@ -2,6 +2,8 @@
 
   twin.py run [--dlms-port N] [--control-port N] [--flash DIR] [--heap SIZE] [--route A=B ...]
   twin.py status | advance SECONDS | reset | power-cut [--at-write N] [--off S] [--rtc-lost]
+  twin.py load [--current A A A] [--voltage V V V] [--pf x x x] [--export|--import] [--rate R]
+  twin.py outage [--phase 1|2|3|all] --seconds S
   twin.py probe HOST PORT | stop
 
 `run` is the hardware around the MCU: it powers the firmware process, restarts
@@ -254,6 +256,11 @@ class Supervisor:
             self.say("power cut")
             await self.restart("power", **self._power_opts(req))
             return {"ok": True}
+        if cmd == "outage" and str(req.get("phase")) in ("0", "all"):
+            # All three phases: the module is fed from them, so it is a power cut.
+            self.say("outage of all phases")
+            await self.restart("power", off_seconds=float(req.get("seconds") or 0), rtc_lost=False)
+            return {"ok": True}
         if cmd == "stop":
             self.stopping.set()
             return {"ok": True}
@@ -333,6 +340,18 @@ def main():
     p.add_argument("--off", type=float, default=0, help="seconds the power stays off (the RTC keeps running)")
     p.add_argument("--rtc-lost", action="store_true", help="the RTC's super-capacitor ran flat")
     p.add_argument("--control-port", type=int, default=DEFAULT_CONTROL_PORT)
+    p = sub.add_parser("load", help="set the emulated meter's load per phase")
+    p.add_argument("--current", type=float, nargs=3, metavar=("L1", "L2", "L3"), help="amperes")
+    p.add_argument("--voltage", type=float, nargs=3, metavar=("L1", "L2", "L3"))
+    p.add_argument("--pf", type=float, nargs=3, metavar=("L1", "L2", "L3"), help="power factor")
+    p.add_argument("--export", action="store_true", help="power flows into the network")
+    p.add_argument("--import", dest="imp", action="store_true", help="power flows from the network (default)")
+    p.add_argument("--rate", type=int, help="the meter's active rate 1..6")
+    p.add_argument("--control-port", type=int, default=DEFAULT_CONTROL_PORT)
+    p = sub.add_parser("outage", help="fail a phase of the meter for a while (all: a power cut of the module)")
+    p.add_argument("--phase", default="all", help="1, 2, 3 or all")
+    p.add_argument("--seconds", type=float, required=True)
+    p.add_argument("--control-port", type=int, default=DEFAULT_CONTROL_PORT)
     p = sub.add_parser("probe", help="dial HOST PORT through the device's network path")
     p.add_argument("host")
     p.add_argument("port", type=int)
@@ -350,6 +369,16 @@ def main():
             r = c.cmd("reset", cut_at_write=a.cut_at_write)
         elif a.cmd == "probe":
             r = c.cmd("net-probe", host=a.host, port=a.port)
+        elif a.cmd == "load":
+            ch = {}
+            for k, v in (("I", a.current), ("U", a.voltage), ("pf", a.pf), ("rate", a.rate)):
+                if v is not None:
+                    ch[k] = v
+            if a.export or a.imp:
+                ch["export"] = a.export
+            r = c.cmd("meter", set=ch)
+        elif a.cmd == "outage":
+            r = c.cmd("outage", phase="all" if a.phase == "all" else int(a.phase), seconds=a.seconds)
         else:
             r = c.cmd(a.cmd)
     except (OSError, TwinError) as e:

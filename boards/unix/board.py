@@ -55,6 +55,18 @@ class _HwLink:
             time.sleep(1)
 
 
+class _Backup:
+    # The board interface's backup words (boards/base.py), in the twin's RTC file.
+    def __init__(self, rtc):
+        self._rtc = rtc
+
+    def get(self, i):
+        return self._rtc.word(i)
+
+    def set(self, i, v):
+        self._rtc.word(i, int(v))
+
+
 class EWdt:
     """machine.WDT: the supervisor resets the twin when feeds stop for timeout_ms of host time."""
 
@@ -77,6 +89,7 @@ class Board(BaseBoard):
         self.vclock = VClock(opts.get("start_ticks", (1 << 30) - 30000))
         self.clock = self.vclock
         self.rtc = ERtc(self.vclock, self.flash_dir + "/rtc.json")
+        self.backup = _Backup(self.rtc)
         if opts.get("rtc_lost"):
             self.rtc.lose()  # the super-capacitor ran flat while the power was off
         elif opts.get("off_seconds"):

@@ -97,3 +97,8 @@ class ControlLink:
         if ch:
             self.board.meter.set_load(ch)
         return {"meter": self.board.meter.status()}
+
+    async def cmd_outage(self, req):
+        """One phase of the meter out for a while (the three together are the supervisor's power cut)."""
+        self.board.meter.fail_phase(int(req["phase"]), float(req["seconds"]))
+        return {"meter": self.board.meter.status()}

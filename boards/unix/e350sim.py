@@ -52,6 +52,8 @@ class E350Sim:
         self.tamper = [0, 0, 0]  # terminal cover, DC field, disconnector
         self.readouts = 0
         self.errors = 0
+        self.phase_down = [0, 0, 0]  # virtual ms until which each phase is out
+        self.fault = None  # None, "silent" (answers nothing) or "garbage" (answers noise)
         self._load_state()
         if power_event is not None:
             # The module is fed from the meter's mains: its outage was ours too.
@@ -62,7 +64,16 @@ class E350Sim:
         uart.init(**_IDLE)
 
     # -- physical model --
+    def fail_phase(self, ph, seconds):
+        """Phase ph (1..3) out for that long: its voltage and current drop to zero and its counter counts it."""
+        self.integrate()
+        self.phase_down[ph - 1] = self._vc.ms() + int(seconds * 1000)
+        self.power_failures[ph] += 1
+        self._save()
+
     def _phase(self, i, t):
+        if t < self.phase_down[i]:
+            return 0.0, 0.0, self.load["pf"][i], 0.0, 0.0
         # A slow wobble so successive readings differ, as on a real network.
         u = self.load["U"][i] + 1.5 * math.sin(t / 97000 + i)
         cur = self.load["I"][i] * (1 + 0.02 * math.sin(t / 53000 + 2 * i))
@@ -141,6 +152,10 @@ class E350Sim:
                 self.load[k] = v
         if "export" in changes:
             self.load["export"] = bool(changes["export"])
+        if "fault" in changes:
+            if changes["fault"] not in (None, "silent", "garbage"):
+                raise ValueError("fault: None, silent or garbage")
+            self.fault = changes["fault"]
         if "rate" in changes:
             r = int(changes["rate"])
             if not 1 <= r <= 6:
@@ -195,7 +210,7 @@ class E350Sim:
             lines.append("%d.7.0(%07.3f*kW)" % (36 + b, p / 1000))
             lines.append("%d.7.0(%07.3f*kvar)" % (151 + b, q / 1000))
         apparent = sum(x[0] * x[1] for x in inst)
-        lines.append("13.7.0(%5.3f)" % (abs(tp) / apparent if apparent else 1.0))
+        lines.append("13.7.0(%5.3f)" % (min(1.0, abs(tp) / apparent) if apparent else 1.0))
         lines.append("14.7.0(%06.3f*Hz)" % self.frequency())
         lines.append("1.7.0(%07.3f*kW)" % (max(tp, 0.0) / 1000))
         lines.append("2.7.0(%07.3f*kW)" % (max(-tp, 0.0) / 1000))
@@ -231,6 +246,12 @@ class E350Sim:
         sr = asyncio.StreamReader(self.uart)
         while True:
             line = await self._read_line(sr)
+            if self.fault == "silent":
+                continue
+            if self.fault == "garbage" and line:
+                await asyncio.sleep_ms(200)
+                await self._send(bytes((x * 37 + 11) & 0x7F for x in range(len(line) * 7)))
+                continue
             if line is None or not self._sign_on(line):
                 if line:
                     self.errors += 1
@@ -271,5 +292,6 @@ class E350Sim:
             "power_failures": self.power_failures,
             "readouts": self.readouts,
             "errors": self.errors,
+            "fault": self.fault,
             "uart": self.uart.stats(),
         }

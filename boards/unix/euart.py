@@ -7,7 +7,7 @@
 # getting right.
 import io
 
-_STEP = 64  # bytes an advance lets land at once, well inside any receive buffer
+_STEP = 256  # bytes an advance lets land at once, well inside the 1 KB receive buffer
 _POLL = 3
 _GET_FILENO = 10
 _POLLIN = 1

@@ -175,11 +175,13 @@ class ERtc:
         self._path = path
         self._delta = None  # RTC seconds minus host seconds
         self._valid = False
+        self.words = [0] * 8  # the backup registers, on the same super-capacitor
         try:
             with open(path) as f:
                 st = json.load(f)
             self._delta = st["delta"]
             self._valid = st["valid"]
+            self.words = st.get("words", self.words)
         except (OSError, ValueError, KeyError):
             pass
         if self._delta is None:
@@ -204,7 +206,7 @@ class ERtc:
     def _save(self):
         tmp = self._path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({"delta": self._delta, "valid": self._valid}, f)
+            json.dump({"delta": self._delta, "valid": self._valid, "words": self.words}, f)
         os.rename(tmp, self._path)
 
     def lose(self):
@@ -212,6 +214,7 @@ class ERtc:
 
         self._delta = caltime.to_secs(2000, 1, 1) - self._host()
         self._valid = False
+        self.words = [0] * 8
         self._save()
 
     def datetime(self, dt=None):
@@ -227,6 +230,14 @@ class ERtc:
 
     def valid(self):
         return self._valid
+
+    def word(self, i, v=None):
+        """A backup register: kept across power cuts, lost with the RTC."""
+        if v is None:
+            return self.words[i]
+        if self.words[i] != v:
+            self.words[i] = v
+            self._save()
 
     def set_valid(self):
         self._valid = True

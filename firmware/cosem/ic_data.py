@@ -15,6 +15,12 @@ _NUMERIC = {
     b"\x00\x00\x61\x61\x00\xff": (axdr.DOUBLE_LONG_UNSIGNED, 16),  # error register (F.F, hex)
 }
 _MAX_REGNO = 32
+# Periods in seconds, as the profiles and the demand register use them.
+PERIOD_OBJECTS = {
+    b"\x01\x00\x00\x08\x00\xff": "DEM_PERIOD",  # demand integration period (class 5 attribute 8)
+    b"\x01\x00\x00\x08\x04\xff": "P1_PERIOD",  # profile 1 capture period (class 7 attribute 4)
+    b"\x01\x00\x00\x08\x05\xff": "P2_PERIOD",  # profile 2 capture period
+}
 
 
 def logical_device_name(dev):
@@ -37,6 +43,14 @@ def _value(dev, i):
         return axdr.OCTET_STRING, dev.factory.get("hw", "").encode()
     if k == "regno":
         return axdr.OCTET_STRING, dev.config.get("REGNO").encode()
+    if k == "period":
+        return axdr.DOUBLE_LONG_UNSIGNED, dev.config.get(PERIOD_OBJECTS[ln])
+    if k == "evcode":
+        return axdr.LONG_UNSIGNED, dev.logs.last_code[ln[4]]
+    if k == "mstat":
+        return axdr.DOUBLE_LONG_UNSIGNED, dev.module_status()
+    if k == "merror":
+        return axdr.DOUBLE_LONG_UNSIGNED, dev.module_error()
     # k == "meter": what the last readout gave
     text = dev.meter.text.get(i)
     if text is None:
@@ -68,7 +82,27 @@ def _write(w, tag, v):
         w.double_long_unsigned(v & 0xFFFFFFFF)
 
 
+def _set_period(m, i, value):
+    r = axdr.Reader(value)
+    try:
+        tag = r.tag()
+        r.pos = 0
+        if tag not in (axdr.DOUBLE_LONG_UNSIGNED, axdr.LONG_UNSIGNED, axdr.UNSIGNED):
+            return model.TYPE_UNMATCHED
+        v = r.data()[1]
+    except axdr.AxdrError:
+        return model.TYPE_UNMATCHED
+    key = PERIOD_OBJECTS[bytes(objects.logical_name(i))]
+    if key == "DEM_PERIOD":
+        ok = m.dev.set_demand_period(v)
+    else:
+        ok = m.dev.set_capture_period(m.dev.profile_by_key(key), v)
+    return model.SUCCESS if ok else model.TYPE_UNMATCHED
+
+
 def set(m, sess, i, attr, value):
+    if objects.kind(i) == "period":
+        return _set_period(m, i, value)
     if objects.kind(i) != "regno":
         return model.READ_WRITE_DENIED
     r = axdr.Reader(value)

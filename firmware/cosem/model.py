@@ -32,7 +32,7 @@ from firmware.dlms.xdlms import (  # noqa: E402,F401
 
 def _handlers():
     # Imported on first use: a device that never serves a class never loads it.
-    from firmware.cosem import ic_assoc, ic_clock, ic_data, ic_register, ic_tcp
+    from firmware.cosem import ic_assoc, ic_clock, ic_data, ic_demand, ic_pmon, ic_profile, ic_register, ic_tcp
 
     return {
         "ldn": ic_data,
@@ -46,6 +46,13 @@ def _handlers():
         "assoc": ic_assoc,
         "sap": ic_assoc,
         "tcp": ic_tcp,
+        "profile": ic_profile,
+        "demand": ic_demand,
+        "pmon": ic_pmon,
+        "period": ic_data,
+        "evcode": ic_data,
+        "mstat": ic_data,
+        "merror": ic_data,
     }
 
 

@@ -12,6 +12,8 @@
 #   p  records (profiles, logs, diagnostics): public sees logical_name; the
 #      meter reader reads; the utility also sets and resets
 #   a  association objects: readable by all but the secret, which is write-only
+#   r  read-only companions of records (the event-code objects): public sees
+#      logical_name, the meter reader and the utility read, nobody writes
 
 PUBLIC = 0x10  # Public Reader, no authentication (manual 4.1)
 READER = 0x20  # Meter Reader, LOW authentication (manual 4.1)
@@ -38,7 +40,7 @@ CLASSES = {
     44: (0, 5, 0, 0x020, 0),  # PPP setup
     45: (0, 4, 0, 0x01C, 0),  # GPRS modem setup
     47: (0, 8, 0, 0, 0),  # GSM diagnostic
-    65: (0, 4, 2, 0x010, 0x006),  # Parameter monitor
+    65: (0, 5, 2, 0, 0),  # Parameter monitor (a fixed list: no writes, no add/delete)
     70: (0, 4, 2, 0x010, 0x006),  # Disconnect control
     71: (0, 11, 0, 0xFFC, 0),  # Limiter
     # Manufacturer classes (manual 4.1); their attributes are defined by the
@@ -53,8 +55,11 @@ CLASSES = {
 # Attributes that take selective access, and which selectors (1 range, 2 entry).
 SELECTIVE = {(7, 2): (1, 2), (8192, 4): (1, 2)}
 
-KINDS = ("-", "ldn", "fw", "serial", "regno", "hwconf", "meter", "reg", "clock", "assoc", "sap", "tcp")
-PROFILES = "iwcpa"
+KINDS = (
+    "-", "ldn", "fw", "serial", "regno", "hwconf", "meter", "reg", "clock", "assoc", "sap", "tcp",
+    "profile", "demand", "pmon", "period", "evcode", "mstat", "merror",
+)
+PROFILES = "iwcpar"
 
 from firmware.cosem.objtable import COUNT, TABLE  # noqa: E402  (generated from objects.txt)
 
@@ -124,6 +129,8 @@ def access(i, client):
         return allr & ~0x080, w, 0
     if client == PUBLIC:
         return (allr if p == "w" else 0x002), 0, 0
+    if p == "r":
+        return allr, 0, 0
     if p == "p" and client != UTILITY:
         return allr, 0, 0
     return allr, cw, cm

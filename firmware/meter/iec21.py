@@ -36,15 +36,15 @@ class _Rx:
                     chunk = await asyncio.wait_for_ms(self.link.read(64), timeout_ms)
                 except asyncio.TimeoutError:
                     raise Iec21Error("timeout")
-            for i in range(len(chunk)):
-                if pos >= len(buf):
-                    raise Iec21Error("reply too long")
-                b = chunk[i]
-                buf[pos] = b
-                pos += 1
-                if b == stop:
-                    self.rest = chunk[i + 1 :]
-                    return pos
+            k = chunk.find(bytes((stop,)))
+            take = len(chunk) if k < 0 else k + 1
+            if pos + take > len(buf):
+                raise Iec21Error("reply too long")
+            buf[pos : pos + take] = chunk[:take]
+            pos += take
+            if k >= 0:
+                self.rest = chunk[take:]
+                return pos
 
     async def byte(self, timeout_ms):
         if not self.rest:

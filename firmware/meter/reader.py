@@ -1,10 +1,8 @@
 """Periodic readout of the E350 over its internal connector (manual 3.1, "periodic data readouts")."""
-# For now by IEC 62056-21 mode C (firmware/meter/iec21.py); the DLMS/HDLC
-# client and the profiles come with the meter issue. A meter that does not
-# answer, answers late or sends garbage costs one failed readout, counted,
-# and the next attempt comes at the normal period.
-import asyncio
-
+# By IEC 62056-21 mode C (firmware/meter/iec21.py). A meter that does not
+# answer, answers late or sends garbage costs one failed readout, counted;
+# the application (firmware/app.py) schedules readouts and turns a run of
+# failures into a meter-link-lost event.
 from firmware import clock
 from firmware.meter import iec21
 
@@ -34,8 +32,3 @@ class MeterReader:
             return False
         finally:
             self.busy = False
-
-    async def run(self):
-        while True:
-            await self.read_once()
-            await asyncio.sleep_ms(self.period_ms)

@@ -72,9 +72,21 @@ class Dev:
         self.meter = MeterValues()
         self.meter.apply([("1.8.0", "000123.456", "kWh"), ("32.7.0", "230.1", "V"), ("C.7.0", "0003", "")], NOW)
         self.events = []
+        self.profiles = {}
+        from firmware.events import EventLogs
+        from firmware.meter.demand import Demand
 
-    def event(self, name, detail=None):
+        self.logs = EventLogs({}, lambda: NOW)
+        self.demand = Demand(self.config)
+
+    def event(self, name, detail=None, when=None):
         self.events.append((name, detail))
+
+    def module_status(self):
+        return 0
+
+    def module_error(self):
+        return 0
 
     def secret(self, client):
         key = SECRET_KEY.get(client)
@@ -239,10 +251,10 @@ def test_object_list_in_blocks():
     s = rig.associate(READER)
     s.client_max_pdu = 1100  # the whole list in one normal reply, as a reference
     ref = _blocks(rig, s, get_req(15, ASSOC, 2))
-    assert ref[:4] == h("01 82 01 13")  # 275 entries
+    assert ref[:4] == h("01 82 01 1A")  # 282 entries: the manual's 275 and 7 event-code objects
     r = axdr.Reader(ref)
     v = r.data()
-    assert r.pos == len(ref) and len(v[1]) == objects.COUNT == 275
+    assert r.pos == len(ref) and len(v[1]) == objects.COUNT == 282
     for i in range(275):
         e = v[1][i][1]
         assert e[0][1] == objects.class_id(i) and e[2][1] == bytes(objects.logical_name(i))

@@ -12,7 +12,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def test_every_manual_object_with_its_class():
     with open(os.path.join(ROOT, "docs", "obis-objects.tsv")) as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    assert len(rows) == objects.COUNT == 275
+    assert len(rows) == 275
+    # every object of the manual, plus the event-code objects the event logs capture
+    assert objects.COUNT == 275 + 7
     for row in rows:
         i = objects.find(obis.parse(row["obis"]))
         assert i >= 0, row["obis"]
@@ -33,3 +35,12 @@ def test_access_rules():
         if objects.class_id(i) == 15:
             for c in (objects.PUBLIC, objects.READER, objects.UTILITY):
                 assert not (objects.access(i, c)[0] >> 7) & 1
+
+
+def test_extra_objects_are_the_event_codes():
+    manual = set()
+    with open(os.path.join(ROOT, "docs", "obis-objects.tsv")) as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            manual.add(obis.parse(row["obis"]))
+    extra = [obis.fmt(objects.logical_name(i)) for i in range(objects.COUNT) if bytes(objects.logical_name(i)) not in manual]
+    assert sorted(extra) == ["0.0.96.11.%d.255" % e for e in range(7)]

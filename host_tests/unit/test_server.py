@@ -91,16 +91,30 @@ READOUT = [
 
 
 class Dev:
+    """The services of firmware/app.App the object model uses, without profiles or rings."""
+
     def __init__(self, d):
+        from firmware.events import EventLogs
+        from firmware.meter.demand import Demand
+
         self.config = Store(d + "/config.json", defaults.CONFIG).load()
         self.factory = {"serial": "1234567", "flag": "TNX", "hw": "ETH"}
         self.firmware_version = defaults.FIRMWARE_VERSION
         self.meter = MeterValues()
         self.meter.apply(READOUT, NOW)
         self.events = []
+        self.logs = EventLogs({}, clock.now)
+        self.profiles = {}  # profile objects answer object-unavailable here; the twin tests read real ones
+        self.demand = Demand(self.config)
 
-    def event(self, name, detail=None):
+    def event(self, name, detail=None, when=None):
         self.events.append((name, detail))
+
+    def module_status(self):
+        return 0x0001
+
+    def module_error(self):
+        return 0
 
     def secret(self, client):  # as App._secret
         key = SECRET_KEY.get(client)
@@ -269,7 +283,7 @@ LDN = ln("0.0.42.0.0.255")
 ASSOC = ln("0.0.40.0.0.255")
 ASSOC_READER = ln("0.0.40.0.2.255")
 ASSOC_UTILITY = ln("0.0.40.0.3.255")
-CONFIG_OBJ = ln("1.0.0.8.0.255")  # class 1, profile c (configuration), not implemented yet
+CONFIG_OBJ = ln("0.0.44.0.0.255")  # class 1, profile c (configuration): the upgrade URL, not implemented yet
 RELAY1 = ln("0.0.96.14.1.255")  # class 1, profile i, not implemented yet
 PROFILE = ln("1.0.99.1.0.255")  # class 7
 DISCONNECT = ln("0.0.96.3.10.255")  # class 70, profile c, not implemented yet
@@ -786,11 +800,15 @@ def object_lists():
     return out
 
 
+# The event logs' event-code objects 0.0.96.11.E.255 (class 1), beyond the manual's list.
+_EVENT_CODES = {bytes((0, 0, 96, 11, e, 255)): 1 for e in range(7)}
+
+
 def test_object_list_matches_the_table_and_the_manual(object_lists):
     tsv = _tsv()
-    assert len(tsv) == 275 == objects.COUNT
+    assert len(tsv) == 275 and objects.COUNT == 275 + 7  # and the event-code objects the logs capture
     for c, (raw, (tag, entries)) in object_lists.items():
-        assert tag == axdr.ARRAY and len(entries) == 275
+        assert tag == axdr.ARRAY and len(entries) == objects.COUNT
         seen = {}
         for e in entries:
             (t, (cid, ver, name, rights)) = e
@@ -799,7 +817,7 @@ def test_object_list_matches_the_table_and_the_manual(object_lists):
             assert ver[1] == objects.CLASSES[cid[1]][0]
             attrs, methods = rights[1]
             assert len(attrs[1]) == objects.CLASSES[cid[1]][1] and len(methods[1]) == objects.CLASSES[cid[1]][2]
-        assert seen == tsv
+        assert seen == {**tsv, **_EVENT_CODES}
         names = [e[1][2][1] for e in entries]
         assert names == sorted(names)  # sorted by OBIS, as find() needs
 
@@ -848,8 +866,8 @@ def test_object_list_with_the_real_clients(rig, object_lists):
     objs = c.parseObjects(reply.data, True)
     # Gurux leaves out the six objects of manufacturer classes (8192..8196) it does not know
     tsv = {k: v for k, v in _tsv().items() if v < 8192}
-    assert len(objs) == len(tsv) == 269
-    assert {bytes(int(v) for v in o.logicalName.split(".")): int(o.objectType) for o in objs} == tsv
+    assert len(objs) == len(tsv) + 7 == 276  # the 7 event-code objects are Gurux-known class 1
+    assert {bytes(int(v) for v in o.logicalName.split(".")): int(o.objectType) for o in objs} == {**tsv, **_EVENT_CODES}
     # dlms-cosem parses every block
     sess = rig.associate(READER, pdu=200)
     raw, replies = blocks(rig, sess, get_req(15, ASSOC, 2))
