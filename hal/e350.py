@@ -18,19 +18,20 @@ class E350Link:
         self.framing = (baudrate, bits, parity, stop)
         self.uart.init(baudrate=baudrate, bits=bits, parity=parity, stop=stop)
 
-    def char_ms(self):
+    def tx_ms(self, n):
+        """Milliseconds n characters take on the line (rounded up once, not per character)."""
         f = self.framing
         if f is None:
             raise OSError(22)  # EINVAL: configure() sets the line first
         b, bits, parity, stop = f
-        return (1 + bits + (parity is not None) + stop) * 1000 // b + 1
+        return (n * (1 + bits + (parity is not None) + stop) * 1000 + b - 1) // b
 
     async def write(self, data):
         self.uart.write(data)
         self.tx_bytes += len(data)
         # Wait until the last bit has left, so a rate switch after this call
         # cannot cut the frame short.
-        await asyncio.sleep_ms(len(data) * self.char_ms())
+        await asyncio.sleep_ms(self.tx_ms(len(data)))
 
     async def read(self, n):
         """Up to n bytes as soon as any arrive (the caller bounds it with a timeout)."""

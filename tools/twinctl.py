@@ -87,7 +87,7 @@ class Twin:
         return self
 
     def wait_ready(self, boots=None, timeout=30):
-        """Wait until the device is up (and, with boots, has booted that many times); returns its status."""
+        """Wait until the device is up and its DLMS port listens (and, with boots, has booted that many times)."""
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -97,7 +97,8 @@ class Twin:
                 st = self.client.status()
                 last = st
                 dev = st.get("device")
-                if st["twin"]["state"] == "running" and dev and (boots is None or dev["boots"] >= boots):
+                listening = dev and (dev.get("dlms") or {}).get("listening")
+                if st["twin"]["state"] == "running" and listening and (boots is None or dev["boots"] >= boots):
                     return st
             except (OSError, TwinError, ValueError):
                 pass

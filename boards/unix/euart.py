@@ -74,6 +74,9 @@ class EUart(io.IOBase):
 
     def next_event(self):
         """Virtual ms at which the next batch of bytes in flight lands here, or None."""
+        # Land what is due first: bytes due but unread are no event to wait
+        # for, and reporting their (past) time would make advance spin.
+        self._land()
         best = None
         for start, per, data, done, framing in self._air:
             t = start + min(len(data), done + _STEP) * per

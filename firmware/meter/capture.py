@@ -39,23 +39,34 @@ class Capturer:
     def __init__(self, app):
         self.app = app
         self.captures = 0
-        self.last = None  # the last boundary captured
+        self.last = None  # boundaries up to this time are done
 
     async def run(self):
         app = self.app
         while True:
             st = clock_settings(app.config)
             now = clock.now()
-            # the first boundary at or after now, and never one already captured
-            after = now - 1 if self.last is None else max(now - 1, self.last)
+            if self.last is None or now < self.last:
+                self.last = now - 1  # at start, or the clock was set back: capture from now on
+            # The boundary after the last one captured (not after now: a wake
+            # a second late must not lose the boundary it woke for).
+            after = self.last
             due = None
             for p in app.load_profiles:
                 b = next_boundary(p, after, st)
                 if b is not None and (due is None or b < due):
                     due = b
-            wait = _MAX_SLEEP_MS if due is None else min(_MAX_SLEEP_MS, (due - now) * 1000)
+            if due is None:
+                await asyncio.sleep_ms(_MAX_SLEEP_MS)
+                continue
+            if now - due > _MAX_SLEEP_MS // 1000:
+                # Overslept by more than a wake-up interval: the clock was set
+                # forward past it. Those periods never ran; no rows for them.
+                self.last = now - 1
+                continue
+            wait = (due - now) * 1000
             if wait > 0:
-                await asyncio.sleep_ms(wait)
+                await asyncio.sleep_ms(min(wait, _MAX_SLEEP_MS))
                 continue
             # At the boundary: read the meter, then every profile whose boundary this is captures.
             await app.read_meter()

@@ -29,7 +29,11 @@ class Demand:
     def update(self, t, e):
         """A readout of import energy e (Wh) at time t (UTC seconds)."""
         per = self.period
-        if self.prev is not None and t > self.prev[0]:
+        if self.prev is not None and not 0 < t - self.prev[0] <= per * (self.periods + 1):
+            # The clock was set, or readouts stopped for longer than the
+            # window: averages across that gap would be fiction. Start over.
+            self.reset()
+        if self.prev is not None:
             t0, e0 = self.prev
             b = (t0 // per + 1) * per
             while b <= t:
