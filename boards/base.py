@@ -15,6 +15,10 @@
 #   mount_data()         mount the data partition at DATA: "mounted", "formatted" or "reformatted"
 #   factory()            the production line's identity: {"serial", "flag", "hw"}
 #   rings()              the flash rings: (name, logical name, bytes per record, records kept)
+#   pin(name)            a raw pin by the board's pin names (BUTTON, ...), for interrupts
+#   signal(name)         the same as a machine.Signal, on() = its active level: RE1, RE2,
+#                        BREAKER, LED_PWR, LED_SIM_ERR, LED_GSM_ERR, LED_SIGNAL, LED_CONN,
+#                        LED_SYS, LED_METER, LED_DISCONN, LED_RE1, LED_RE2, BUTTON
 #   backup               a few words that survive a power cut without flash wear
 #                        (the RTC's backup registers): get(i), set(i, value), i < 8
 #   services(app)        the board's own (name, coroutine factory) tasks, started beside the firmware's

@@ -82,6 +82,14 @@ class App:
         self.tcp = DlmsTcp(self.board.net, self.dlms, lambda: self.config.get("PORT"), lambda: self.config.get("INACT"))
         self.capturer = Capturer(self)
         self._counters = {}
+        from firmware.subsystems import SUBSYSTEMS
+
+        self._tasks = []
+        for name in SUBSYSTEMS:
+            mod = __import__(name)
+            for part in name.split(".")[1:]:
+                mod = getattr(mod, part)
+            self._tasks.extend(mod.setup(self))
 
     def _open_rings(self):
         from firmware import profiles
@@ -343,6 +351,8 @@ class App:
         self.sup.start("capture", self.capturer.run)
         self.sup.start("heartbeat", self._heartbeat)
         self.sup.start("dlms", self.tcp.run)
+        for name, factory in self._tasks:
+            self.sup.start(name, factory)
         await self.sup.watchdog()
 
 

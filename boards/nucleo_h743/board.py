@@ -68,6 +68,13 @@ class Board(BaseBoard):
             self._pins[name] = p
         return p
 
+    def signal(self, name):
+        """The named pin as a machine.Signal: on() drives (or reads) its active level."""
+        for n, cpu, direction, active, _, _ in pins.PINS:
+            if n == name:
+                return machine.Signal(self.pin(name), invert=not active)
+        raise KeyError(name)
+
     def uart(self, role):
         """The UART of pins.UARTS for a role ("modem", "rs485", "wmbus", "meter"), opened once."""
         u = self._uarts.get(role)

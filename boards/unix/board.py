@@ -13,6 +13,7 @@ from boards.base import Board as BaseBoard
 from boards.unix import euart, evpoll
 from boards.unix.blockdev import FlashBlockDev
 from boards.unix.e350sim import E350Sim
+from boards.unix.pins import Pins
 from boards.unix.sandbox import Sandbox
 from boards.unix.vclock import ERtc, VClock
 
@@ -103,6 +104,8 @@ class Board(BaseBoard):
             self.flash.arm(opts["cut_at_write"])
         self._cause = opts.get("reset_cause", "power")
         self.app = None
+        # Relays, breaker, LEDs, button (the reference board's pin names).
+        self.pins = Pins(self._pin_changed)
         # The E350's internal connector: the device's end is what firmware gets.
         self.meter_uart, meter_end = euart.pair(self.vclock, "meter", "e350")
         meter_path = self.flash_dir + "/meter.json"
@@ -150,7 +153,20 @@ class Board(BaseBoard):
         asyncio.create_task(self.meter.run())
         return ()
 
+    def pin(self, name):
+        return self.pins.pin(name)
+
+    def signal(self, name):
+        """The named output or input as a machine.Signal: on() is the active level."""
+        return self.pins.signal(name)
+
     # -- twin internals --
+    def _pin_changed(self, name, level):
+        watcher = self._pin_watchers.get(name)
+        if watcher is not None:
+            watcher(level)
+
+    _pin_watchers = {}
     def _power_lost(self):
         self.hw.halt(b"P")
 
@@ -162,4 +178,6 @@ class Board(BaseBoard):
             "net": [list(x) for x in self.net.log[-50:]],
             "ticks_ms": self.vclock.ticks_ms(),
             "meter": self.meter.status(),
+            "pins": self.pins.levels(),
+            "pin_changes": self.pins.changes(),
         }

@@ -30,30 +30,29 @@ from firmware.dlms.xdlms import (  # noqa: E402,F401
 )
 
 
-def _handlers():
-    # Imported on first use: a device that never serves a class never loads it.
-    from firmware.cosem import ic_assoc, ic_clock, ic_data, ic_demand, ic_pmon, ic_profile, ic_register, ic_tcp
+# Which module serves which kind of object (objects.txt's kind column); a
+# kind not listed here is served by firmware/cosem/ic_<kind>.py. Modules are
+# imported on first use: a device that never serves a class never loads it.
+_MODULES = {
+    "ldn": "ic_data",
+    "fw": "ic_data",
+    "serial": "ic_data",
+    "regno": "ic_data",
+    "hwconf": "ic_data",
+    "meter": "ic_data",
+    "period": "ic_data",
+    "evcode": "ic_data",
+    "mstat": "ic_data",
+    "merror": "ic_data",
+    "reg": "ic_register",
+    "sap": "ic_assoc",
+}
 
-    return {
-        "ldn": ic_data,
-        "fw": ic_data,
-        "serial": ic_data,
-        "regno": ic_data,
-        "hwconf": ic_data,
-        "meter": ic_data,
-        "reg": ic_register,
-        "clock": ic_clock,
-        "assoc": ic_assoc,
-        "sap": ic_assoc,
-        "tcp": ic_tcp,
-        "profile": ic_profile,
-        "demand": ic_demand,
-        "pmon": ic_pmon,
-        "period": ic_data,
-        "evcode": ic_data,
-        "mstat": ic_data,
-        "merror": ic_data,
-    }
+
+def _handler_module(kind):
+    name = "ic_" + kind if kind not in _MODULES else _MODULES[kind]
+    mod = __import__("firmware.cosem." + name)
+    return getattr(mod.cosem, name)
 
 
 class Model:
@@ -62,9 +61,15 @@ class Model:
         self._h = None
 
     def handler(self, i):
+        kind = objects.kind(i)
+        if kind == "-":
+            return None
         if self._h is None:
-            self._h = _handlers()
-        return self._h.get(objects.kind(i))
+            self._h = {}
+        h = self._h.get(kind)
+        if h is None:
+            h = self._h[kind] = _handler_module(kind)
+        return h
 
     def lookup(self, class_id, ln):
         """(index, 0) or (-1, data-access-result)."""
